@@ -1,0 +1,22 @@
+# faceaudit: train, evaluate and fairness-audit face-attribute classifiers.
+# Local: snakemake -c4    Cluster: snakemake --profile profiles/slurm
+
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        get_final_output(),

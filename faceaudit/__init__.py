@@ -1,0 +1,1 @@
+"""faceaudit: the library behind the faceaudit workflow (one module per concern)."""

@@ -1,0 +1,198 @@
+"""Classification metrics for a predictions table, one block per target.
+
+The predictions table has, per target ``t``, the columns ``{t}_true`` and
+``{t}_pred`` (class names) and ``{t}_score_{k}`` (the model's probability for
+class index ``k``).  Every value returned is a plain Python number, string,
+list or dict, with ``None`` wherever a value is undefined (a zero
+denominator, a ROC curve with only one class present), so the result can be
+written with ``json.dump`` as it is.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve
+
+
+def compute_metrics(
+    predictions: pd.DataFrame,
+    targets: dict[str, list[str]],
+    positive_classes: dict[str, str],
+) -> dict:
+    """Return ``{target: metrics}`` for every target in ``targets``.
+
+    ``targets`` maps a target name to its class names, in the order of the
+    score columns.  ``positive_classes`` names the positive class of a binary
+    target; a binary target missing from it uses its last class.
+
+    Binary targets report ``precision``, ``sensitivity``, ``specificity`` and
+    ``f1`` for the positive class, plus a ROC curve from its score column.
+    Multiclass targets report those four as macro averages: the unweighted
+    mean of the one-vs-rest values in ``per_class``, leaving out classes where
+    the value is undefined (as scikit-learn does with
+    ``zero_division=np.nan``).
+    """
+    return {
+        target: target_metrics(predictions, target, classes, positive_classes)
+        for target, classes in targets.items()
+    }
+
+
+def target_metrics(
+    predictions: pd.DataFrame,
+    target: str,
+    classes: list[str],
+    positive_classes: dict[str, str],
+) -> dict:
+    """Return the metrics block of one target (see ``compute_metrics``)."""
+    true_indices, predicted_indices = label_indices(predictions, target, classes)
+    counts = confusion_matrix(true_indices, predicted_indices, labels=range(len(classes)))
+    per_class = per_class_metrics(counts, classes)
+    metrics = {
+        "kind": "binary" if len(classes) == 2 else "multiclass",
+        "n": len(predictions),
+        "classes": list(classes),
+        "accuracy": safe_ratio(np.trace(counts), counts.sum()),
+    }
+    if metrics["kind"] == "binary":
+        positive_class = positive_class_of(target, classes, positive_classes)
+        metrics["positive_class"] = positive_class
+        metrics.update(summary_scores(per_class[positive_class]))
+        metrics["roc"] = roc_summary(predictions, target, classes, positive_class, true_indices)
+    else:
+        metrics.update(macro_averages(per_class))
+    metrics["per_class"] = per_class
+    metrics["confusion_matrix"] = {"labels": list(classes), "counts": counts.tolist()}
+    return metrics
+
+
+def require_columns(predictions: pd.DataFrame, columns: list[str]) -> None:
+    """Raise ValueError naming the first of ``columns`` the table lacks."""
+    for column in columns:
+        if column not in predictions.columns:
+            raise ValueError(f"predictions table has no column {column!r}")
+
+
+def positive_class_of(target: str, classes: list[str], positive_classes: dict[str, str]) -> str:
+    """Return the positive class of a binary target: the configured one, else the last class."""
+    positive_class = positive_classes.get(target, classes[-1])
+    if positive_class not in classes:
+        raise ValueError(
+            f"target {target!r}: positive class {positive_class!r} is not one of its classes {list(classes)}"
+        )
+    return positive_class
+
+
+def label_indices(
+    predictions: pd.DataFrame, target: str, classes: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the class indices of ``{target}_true`` and ``{target}_pred``."""
+    if len(classes) < 2:
+        raise ValueError(f"target {target!r} needs at least two classes, got {list(classes)}")
+    true_column, predicted_column = f"{target}_true", f"{target}_pred"
+    require_columns(predictions, [true_column, predicted_column])
+    return (
+        column_indices(predictions, true_column, target, classes),
+        column_indices(predictions, predicted_column, target, classes),
+    )
+
+
+def column_indices(
+    predictions: pd.DataFrame, column: str, target: str, classes: list[str]
+) -> np.ndarray:
+    """Map a column of class names to class indices; unknown names are a ValueError."""
+    index_of_class = {name: index for index, name in enumerate(classes)}
+    indices = predictions[column].map(index_of_class)
+    unknown = indices.isna().to_numpy()
+    if unknown.any():
+        position = int(np.argmax(unknown))
+        raise ValueError(
+            f"target {target!r}: value {predictions[column].iloc[position]!r} in column {column!r} "
+            f"at row {predictions.index[position]!r} is not one of the classes {list(classes)}"
+        )
+    return indices.to_numpy(dtype=int)
+
+
+def per_class_metrics(counts: np.ndarray, classes: list[str]) -> dict:
+    """Return one-vs-rest support, precision, sensitivity, specificity and F1 per class."""
+    total = counts.sum()
+    per_class = {}
+    for index, name in enumerate(classes):
+        true_positives = counts[index, index]
+        false_positives = counts[:, index].sum() - true_positives
+        false_negatives = counts[index, :].sum() - true_positives
+        true_negatives = total - true_positives - false_positives - false_negatives
+        per_class[name] = {
+            "support": int(true_positives + false_negatives),
+            "precision": safe_ratio(true_positives, true_positives + false_positives),
+            "sensitivity": safe_ratio(true_positives, true_positives + false_negatives),
+            "specificity": safe_ratio(true_negatives, true_negatives + false_positives),
+            # 2TP / (2TP + FP + FN) equals the harmonic mean of precision and
+            # recall, and stays defined when only precision's denominator is 0.
+            "f1": safe_ratio(2 * true_positives, 2 * true_positives + false_positives + false_negatives),
+        }
+    return per_class
+
+
+SUMMARY_SCORES = ("precision", "sensitivity", "specificity", "f1")
+
+
+def summary_scores(class_metrics: dict) -> dict:
+    """Return the four summary scores of one class's metrics."""
+    return {name: class_metrics[name] for name in SUMMARY_SCORES}
+
+
+def macro_averages(per_class: dict) -> dict:
+    """Return the unweighted mean over classes of each summary score, skipping undefined ones."""
+    averages = {}
+    for name in SUMMARY_SCORES:
+        defined = [scores[name] for scores in per_class.values() if scores[name] is not None]
+        averages[name] = float(np.mean(defined)) if defined else None
+    return averages
+
+
+def roc_summary(
+    predictions: pd.DataFrame,
+    target: str,
+    classes: list[str],
+    positive_class: str,
+    true_indices: np.ndarray,
+) -> dict:
+    """Return the ROC curve and AUC of the positive class's score column.
+
+    With only one class present in ``{target}_true`` the curve is undefined:
+    the lists are empty and ``auc`` is None.
+    """
+    positive_index = classes.index(positive_class)
+    score_column = f"{target}_score_{positive_index}"
+    require_columns(predictions, [score_column])
+    is_positive = (true_indices == positive_index).astype(int)
+    if len(np.unique(is_positive)) < 2:
+        return {"fpr": [], "tpr": [], "thresholds": [], "auc": None}
+    scores = predictions[score_column].to_numpy(dtype=float)
+    if not np.isfinite(scores).all():
+        raise ValueError(f"column {score_column!r} holds missing or infinite scores")
+    false_positive_rates, true_positive_rates, thresholds = roc_curve(is_positive, scores)
+    return {
+        "fpr": false_positive_rates.tolist(),
+        "tpr": true_positive_rates.tolist(),
+        # scikit-learn starts the thresholds at +inf, which JSON cannot hold.
+        "thresholds": [finite_or_none(threshold) for threshold in thresholds],
+        "auc": float(roc_auc_score(is_positive, scores)),
+    }
+
+
+def safe_ratio(numerator, denominator) -> float | None:
+    """Return numerator / denominator as a float, or None when the denominator is 0."""
+    if denominator == 0:
+        return None
+    return float(numerator / denominator)
+
+
+def finite_or_none(value) -> float | None:
+    """Return ``value`` as a float, or None when it is NaN or infinite."""
+    value = float(value)
+    return value if math.isfinite(value) else None

@@ -1,0 +1,92 @@
+"""Turn a validated study config into training runs, and check names that the schema cannot cross-reference."""
+
+import itertools
+import zlib
+
+GRID_ABBREVIATIONS = {"learning_rate": "lr", "batch_size": "bs", "epochs": "ep", "optimizer": "opt"}
+SINGLE_TARGET_MODELS = {"mlp", "small_cnn", "cnn_bn"}
+
+
+def check_study(config: dict) -> None:
+    """Raise ValueError naming the key when an experiment refers to something the study does not define."""
+    for name, dataset in config["datasets"].items():
+        for attribute in dataset.get("sensitive_attributes", []):
+            if attribute not in dataset["labels"]:
+                raise ValueError(
+                    f"datasets.{name}.sensitive_attributes: '{attribute}' is not one of its labels "
+                    f"{sorted(dataset['labels'])}"
+                )
+        for label, positive in dataset.get("positive_classes", {}).items():
+            if positive not in dataset["labels"].get(label, []):
+                raise ValueError(f"datasets.{name}.positive_classes.{label}: '{positive}' is not a class of '{label}'")
+    for name, experiment in config["experiments"].items():
+        check_experiment(name, experiment, config["datasets"])
+
+
+def check_experiment(name: str, experiment: dict, datasets: dict) -> None:
+    key = f"experiments.{name}"
+    if experiment["dataset"] not in datasets:
+        raise ValueError(f"{key}.dataset: '{experiment['dataset']}' is not defined under datasets {sorted(datasets)}")
+    labels = datasets[experiment["dataset"]]["labels"]
+    for target in experiment["targets"]:
+        if target not in labels:
+            raise ValueError(f"{key}.targets: '{target}' is not a label of dataset '{experiment['dataset']}'")
+    if experiment["model"] in SINGLE_TARGET_MODELS and len(experiment["targets"]) != 1:
+        raise ValueError(f"{key}.model: '{experiment['model']}' predicts one target, got {experiment['targets']}")
+
+
+def expand_runs(config: dict) -> dict[str, dict]:
+    """One run per experiment and grid point, keyed by a stable, readable run name."""
+    runs = {}
+    for experiment_name, experiment in config["experiments"].items():
+        for point in grid_points(experiment.get("grid", {})):
+            name = run_name(experiment_name, point)
+            runs[name] = run_spec(name, experiment_name, experiment, point, config)
+    return runs
+
+
+def grid_points(grid: dict) -> list[dict]:
+    keys = sorted(grid)
+    return [dict(zip(keys, values)) for values in itertools.product(*(grid[key] for key in keys))]
+
+
+def run_name(experiment_name: str, point: dict) -> str:
+    if not point:
+        return experiment_name
+    parts = [f"{GRID_ABBREVIATIONS[key]}{format_value(value)}" for key, value in point.items()]
+    return f"{experiment_name}__{'_'.join(parts)}"
+
+
+def format_value(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def run_spec(name: str, experiment_name: str, experiment: dict, point: dict, config: dict) -> dict:
+    """Everything one training run depends on, and nothing else (it becomes the train rule's params)."""
+    dataset = config["datasets"][experiment["dataset"]]
+    hyperparameters = {key: experiment[key] for key in GRID_ABBREVIATIONS} | point
+    return {
+        "run": name,
+        "experiment": experiment_name,
+        "dataset": experiment["dataset"],
+        "model": experiment["model"],
+        "targets": {target: list(dataset["labels"][target]) for target in experiment["targets"]},
+        "image_size": experiment["image"]["size"],
+        "color": experiment["image"]["color"],
+        "hyperparameters": hyperparameters,
+        "grid_point": point,
+        "seed": run_seed(config["seed"], name),
+        "eval_sets": list(experiment["eval_sets"]),
+        "resources": dict(experiment["resources"]),
+    }
+
+
+def run_seed(study_seed: int, name: str) -> int:
+    """A per-run seed that stays the same when other runs are added or removed."""
+    return (study_seed * 1_000_003 + zlib.crc32(name.encode())) % 2**31
+
+
+def positive_classes(dataset: dict, targets: dict[str, list[str]]) -> dict[str, str]:
+    """The positive class of each binary target: the configured one, else the last class listed."""
+    configured = dataset.get("positive_classes", {})
+    return {target: configured.get(target, classes[-1]) for target, classes in targets.items() if len(classes) == 2}

@@ -1,0 +1,116 @@
+"""Train one run: seeded, checkpointed every epoch, recording its history, throughput and where it ran."""
+
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+import numpy as np
+
+from faceaudit.arrays import encode_labels, make_dataset
+from faceaudit.models import build_model
+
+
+def configure_tensorflow(seed: int, threads: int) -> None:
+    """Seeded, deterministic ops and a fixed thread count, so a CPU run is repeatable."""
+    import keras
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def make_optimizer(name: str, learning_rate: float):
+    import keras
+
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate=learning_rate)
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9)
+    raise ValueError(f"unknown optimizer '{name}'; use adam or sgd")
+
+
+def compile_model(spec: dict, input_shape: tuple, pixel_range: tuple[float, float]):
+    targets = {target: len(classes) for target, classes in spec["targets"].items()}
+    model = build_model(spec["model"], input_shape, targets, pixel_range)
+    hyperparameters = spec["hyperparameters"]
+    model.compile(
+        optimizer=make_optimizer(hyperparameters["optimizer"], hyperparameters["learning_rate"]),
+        loss={target: "sparse_categorical_crossentropy" for target in targets},
+        metrics={target: ["accuracy"] for target in targets},
+    )
+    return model
+
+
+def throughput_callback(n_train_images: int, record: list):
+    """Images/s of each epoch's training part (validation time excluded)."""
+    import keras
+
+    class Throughput(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+            self.validation_seconds = 0.0
+
+        def on_test_begin(self, logs=None):
+            self.validation_started = time.perf_counter()
+
+        def on_test_end(self, logs=None):
+            self.validation_seconds += time.perf_counter() - self.validation_started
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds = time.perf_counter() - self.started - self.validation_seconds
+            record.append(round(n_train_images / seconds, 1))
+
+    return Throughput()
+
+
+def train_run(spec: dict, train: tuple, val: tuple, model_path: Path, history_path: Path, run_info_path: Path, checkpoint_dir: Path) -> dict:
+    """Fit the run's model on (images, rows) train/val splits; write model, history and run.json; return run info."""
+    import keras
+
+    configure_tensorflow(spec["seed"], spec["resources"]["threads"])
+    (train_images, train_rows), (val_images, val_rows) = train, val
+    pixel_range = (float(np.min(train_images)), float(np.max(train_images)))
+    model = compile_model(spec, train_images.shape[1:], pixel_range)
+    hyperparameters = spec["hyperparameters"]
+    batch_size = hyperparameters["batch_size"]
+    train_data = make_dataset(train_images, encode_labels(train_rows, spec["targets"]), batch_size, shuffle=True, seed=spec["seed"])
+    val_data = make_dataset(val_images, encode_labels(val_rows, spec["targets"]), batch_size, shuffle=False)
+    images_per_second = []
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(checkpoint_dir)),
+        keras.callbacks.CSVLogger(str(history_path)),
+        throughput_callback(len(train_images), images_per_second),
+    ]
+    started = time.perf_counter()
+    history = model.fit(train_data, validation_data=val_data, epochs=hyperparameters["epochs"], callbacks=callbacks, verbose=2)
+    training_seconds = time.perf_counter() - started
+    model.save(model_path)
+    info = run_info(spec, model, pixel_range, len(history.epoch), training_seconds, images_per_second)
+    Path(run_info_path).write_text(json.dumps(info, indent=2))
+    return info
+
+
+def run_info(spec: dict, model, pixel_range, epochs_completed: int, training_seconds: float, images_per_second: list) -> dict:
+    import keras
+    import tensorflow as tf
+
+    summary_lines = []
+    model.summary(print_fn=lambda line, **kwargs: summary_lines.append(line))
+    return {
+        **spec,
+        "parameters": int(model.count_params()),
+        "architecture": "\n".join(summary_lines),
+        "pixel_range": list(pixel_range),
+        "epochs_completed": epochs_completed,
+        "training_seconds": round(training_seconds, 2),
+        "images_per_second": images_per_second,
+        "host": socket.gethostname(),
+        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+        "gpus": [device.name for device in tf.config.list_physical_devices("GPU")],
+        "tensorflow_version": tf.__version__,
+        "keras_version": keras.__version__,
+    }

@@ -1,0 +1,121 @@
+import re
+
+from snakemake.utils import validate
+
+from faceaudit import study
+
+
+validate(config, "../../config/schema.yaml", set_default=True)
+study.check_study(config)
+
+RUNS = study.expand_runs(config)
+
+
+def names_pattern(names):
+    return "|".join(re.escape(name) for name in names)
+
+
+wildcard_constraints:
+    dataset=names_pattern(config["datasets"]),
+    run=names_pattern(RUNS),
+    eval_set="val|test",
+    split="train|val|test",
+    size=r"\d+",
+    color="gray|rgb",
+
+
+def get_final_output():
+    return ["results/report/index.html"]
+
+
+def datasets_with_layout(layout):
+    return [name for name, dataset in config["datasets"].items() if dataset["layout"] == layout]
+
+
+def get_dataset_setting(key):
+    def setting(wildcards):
+        return config["datasets"][wildcards.dataset][key]
+
+    return setting
+
+
+def get_dataset_source(wildcards):
+    """The files a dataset's adapter reads (for `synthetic`: what the generator wrote)."""
+    return {
+        "labels": f"resources/{wildcards.dataset}/labels.csv",
+        "images": f"resources/{wildcards.dataset}/images",
+    }
+
+
+def get_run(wildcards):
+    return RUNS[wildcards.run]
+
+
+def run_data_dir(run):
+    return f"results/data/{run['dataset']}/{run['image_size']}-{run['color']}"
+
+
+def get_training_arrays(wildcards):
+    data_dir = run_data_dir(get_run(wildcards))
+    return {
+        "train_images": f"{data_dir}/train.npy",
+        "train_rows": f"{data_dir}/train.csv",
+        "val_images": f"{data_dir}/val.npy",
+        "val_rows": f"{data_dir}/val.csv",
+    }
+
+
+def get_eval_arrays(wildcards):
+    data_dir = run_data_dir(get_run(wildcards))
+    return {
+        "model": f"results/runs/{wildcards.run}/model.keras",
+        "images": f"{data_dir}/{wildcards.eval_set}.npy",
+        "rows": f"{data_dir}/{wildcards.eval_set}.csv",
+    }
+
+
+def get_evaluation_params(wildcards):
+    """What metrics and fairness need to read a run's predictions: classes, positive classes, groups."""
+    run = get_run(wildcards)
+    dataset = config["datasets"][run["dataset"]]
+    return {
+        "targets": run["targets"],
+        "positive_classes": study.positive_classes(dataset, run["targets"]),
+        "sensitive_attributes": list(dataset["sensitive_attributes"]),
+    }
+
+
+def get_train_threads(wildcards):
+    return get_run(wildcards)["resources"]["threads"]
+
+
+def get_train_resource(name):
+    def resource(wildcards):
+        return get_run(wildcards)["resources"][name]
+
+    return resource
+
+
+def get_run_evaluations(run_name):
+    eval_sets = RUNS[run_name]["eval_sets"]
+    return {
+        "metrics": [f"results/runs/{run_name}/metrics/{eval_set}.json" for eval_set in eval_sets],
+        "fairness": [f"results/runs/{run_name}/fairness/{eval_set}.json" for eval_set in eval_sets],
+        "figures": [f"results/runs/{run_name}/figures/{eval_set}" for eval_set in eval_sets],
+        "group_figures": [
+            f"results/runs/{run_name}/figures/group_accuracy_{eval_set}.png" for eval_set in eval_sets
+        ],
+    }
+
+
+def get_report_inputs(wildcards):
+    datasets = sorted({run["dataset"] for run in RUNS.values()})
+    inputs = {
+        "run_info": [f"results/runs/{name}/run.json" for name in RUNS],
+        "curves": [f"results/runs/{name}/figures/training_curves.png" for name in RUNS],
+        "manifests": [f"results/data/{dataset}/manifest.csv" for dataset in datasets],
+        "rejects": [f"results/data/{dataset}/rejects.csv" for dataset in datasets],
+    }
+    for key in ("metrics", "fairness", "figures", "group_figures"):
+        inputs[key] = [path for name in RUNS for path in get_run_evaluations(name)[key]]
+    return inputs

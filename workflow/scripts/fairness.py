@@ -1,0 +1,19 @@
+from faceaudit.logs import redirect_output_to
+
+redirect_output_to(snakemake.log[0])
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from faceaudit.fairness import audit_fairness
+from faceaudit.plots import plot_group_accuracy
+
+predictions = pd.read_csv(snakemake.input.predictions, dtype={"path": str})
+evaluation = snakemake.params.evaluation
+audit = audit_fairness(
+    predictions, evaluation["targets"], evaluation["sensitive_attributes"], evaluation["positive_classes"]
+)
+Path(snakemake.output.fairness).write_text(json.dumps(audit, indent=2))
+plot_group_accuracy(audit, Path(snakemake.output.figure))

@@ -1,0 +1,24 @@
+from faceaudit.logs import redirect_output_to
+
+redirect_output_to(snakemake.log[0])
+
+from pathlib import Path
+
+import pandas as pd
+
+from faceaudit.arrays import write_split
+
+manifest = pd.read_csv(snakemake.input.manifest, dtype=str, keep_default_na=False)
+dataset_root = Path(snakemake.input.images).parent
+out_dir = Path(snakemake.output[0]).parent
+for split in ("train", "val", "test"):
+    count = write_split(
+        manifest,
+        dataset_root,
+        split,
+        int(snakemake.wildcards.size),
+        snakemake.wildcards.color,
+        out_dir / f"{split}.npy",
+        out_dir / f"{split}.csv",
+    )
+    print(f"{split}: {count} images")
