@@ -21,6 +21,9 @@ def build_manifest(
     max_reject_fraction: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Check every row (file present, image decodes, labels known); return (manifest, rejects)."""
+    missing = [column for column in ("path", *labels) if column not in source.columns]
+    if missing:
+        raise ValueError(f"the dataset source has no column {missing} (columns: {list(source.columns)})")
     reasons = [reject_reason(row, Path(root), labels) for row in source.to_dict("records")]
     refused = pd.Series([reason is not None for reason in reasons], index=source.index)
     rejects = source[refused].assign(reason=[reason for reason in reasons if reason is not None])

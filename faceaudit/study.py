@@ -17,8 +17,14 @@ def check_study(config: dict) -> None:
                     f"{sorted(dataset['labels'])}"
                 )
         for label, positive in dataset.get("positive_classes", {}).items():
-            if positive not in dataset["labels"].get(label, []):
-                raise ValueError(f"datasets.{name}.positive_classes.{label}: '{positive}' is not a class of '{label}'")
+            key = f"datasets.{name}.positive_classes.{label}"
+            if label not in dataset["labels"]:
+                raise ValueError(f"{key}: '{label}' is not one of its labels {sorted(dataset['labels'])}")
+            classes = dataset["labels"][label]
+            if len(classes) != 2:
+                raise ValueError(f"{key}: a positive class applies to binary labels only; '{label}' has {len(classes)} classes")
+            if positive not in classes:
+                raise ValueError(f"{key}: '{positive}' is not a class of '{label}' {classes}")
     for name, experiment in config["experiments"].items():
         check_experiment(name, experiment, config["datasets"])
 
@@ -41,6 +47,11 @@ def expand_runs(config: dict) -> dict[str, dict]:
     for experiment_name, experiment in config["experiments"].items():
         for point in grid_points(experiment.get("grid", {})):
             name = run_name(experiment_name, point)
+            if name in runs:
+                raise ValueError(
+                    f"experiments.{experiment_name}: run name '{name}' is already taken by a run of experiment "
+                    f"'{runs[name]['experiment']}' (repeated grid value, or an experiment named like a run)"
+                )
             runs[name] = run_spec(name, experiment_name, experiment, point, config)
     return runs
 
@@ -58,7 +69,11 @@ def run_name(experiment_name: str, point: dict) -> str:
 
 
 def format_value(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    """Short form of a grid value (0.001, not 0.0010000); never one that two different values share."""
+    if isinstance(value, float):
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)
+    return str(value)
 
 
 def run_spec(name: str, experiment_name: str, experiment: dict, point: dict, config: dict) -> dict:

@@ -1,0 +1,27 @@
+# faceaudit: `make run` sets up the environment and runs the default study; `make test` runs the tests.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORES ?= 4
+# tensorflow with CUDA where a GPU driver is present, the smaller CPU build elsewhere (same version).
+TENSORFLOW := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 'tensorflow[and-cuda]==2.21.0' || echo 'tensorflow-cpu==2.21.0')
+
+.PHONY: env run test clean
+
+env: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt "$(TENSORFLOW)"
+	$(BIN)/pip install --quiet --no-deps --editable .
+	touch $@
+
+run: env
+	$(BIN)/snakemake --cores $(CORES)
+
+test: env
+	$(BIN)/pytest
+
+clean:
+	rm -rf results resources logs benchmarks .snakemake

@@ -1,0 +1,225 @@
+"""The study config is checked once, at the edge: the JSON schema fills defaults and refuses unknown keys and
+wrong types; faceaudit.study.check_study refuses names that refer to nothing. Every error names its key."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from faceaudit.study import check_study
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+SCHEMA = str(REPOSITORY / "config" / "schema.yaml")
+DEFAULT_CONFIG = REPOSITORY / "config" / "config.yaml"
+
+MINIMAL_STUDY = """
+datasets:
+  faces:
+    layout: synthetic
+    labels:
+      gender: [Female, Male]
+      age: ["0-19", "20-39", "40+"]
+      group: [A, B]
+    sensitive_attributes: [group]
+experiments:
+  gender_mlp:
+    dataset: faces
+    targets: [gender]
+    model: mlp
+"""
+
+
+def minimal_study() -> dict:
+    return yaml.safe_load(MINIMAL_STUDY)
+
+
+def validated(config: dict) -> dict:
+    config = copy.deepcopy(config)
+    validate(config, SCHEMA, set_default=True)
+    return config
+
+
+def validation_error(config: dict) -> str:
+    with pytest.raises(WorkflowError) as error:
+        validate(config, SCHEMA, set_default=True)
+    return str(error.value)
+
+
+def test_the_embedded_default_config_is_valid_and_consistent():
+    config = validated(yaml.safe_load(DEFAULT_CONFIG.read_text()))
+
+    check_study(config)
+    assert set(config["experiments"]) == {"gender_mlp", "gender_small_cnn", "age_cnn_bn", "gender_age_multitask"}
+    assert config["experiments"]["gender_mlp"]["optimizer"] == "adam"
+    assert config["datasets"]["synthetic_faces"]["max_reject_fraction"] == 0.05
+
+
+def test_defaults_are_filled_in():
+    config = validated(minimal_study())
+
+    assert config["seed"] == 1
+    experiment = config["experiments"]["gender_mlp"]
+    assert experiment["optimizer"] == "adam"
+    assert experiment["image"] == {"size": 32, "color": "gray"}
+    assert experiment["epochs"] == 10
+    assert experiment["batch_size"] == 64
+    assert experiment["learning_rate"] == 0.001
+    assert experiment["eval_sets"] == ["test"]
+    assert experiment["grid"] == {}
+    assert experiment["resources"] == {"gpu": 1, "runtime": 60, "mem_mb": 8000, "threads": 2}
+    dataset = config["datasets"]["faces"]
+    assert dataset["split"] == {"val": 0.15, "test": 0.15, "seed": 0}
+    assert dataset["max_reject_fraction"] == 0.05
+    assert dataset["positive_classes"] == {}
+    assert dataset["synthetic"]["n_images"] == 3000
+    assert [group["name"] for group in dataset["synthetic"]["groups"]] == ["A", "B"]
+
+
+def test_given_values_are_kept_and_only_missing_ones_filled():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"].update(optimizer="sgd", image={"color": "rgb"})
+    config["datasets"]["faces"]["split"] = {"test": 0.2}
+
+    config = validated(config)
+
+    assert config["experiments"]["gender_mlp"]["optimizer"] == "sgd"
+    assert config["experiments"]["gender_mlp"]["image"] == {"size": 32, "color": "rgb"}
+    assert config["datasets"]["faces"]["split"] == {"val": 0.15, "test": 0.2, "seed": 0}
+
+
+def test_unknown_experiment_key_names_the_key():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"]["lr"] = 0.01
+
+    message = validation_error(config)
+
+    assert "'lr' was unexpected" in message
+    assert "['experiments']['gender_mlp']" in message
+
+
+def test_misspelt_top_level_key_names_the_key():
+    config = minimal_study()
+    config["experimets"] = config["experiments"]
+
+    assert "'experimets' was unexpected" in validation_error(config)
+
+
+def test_misspelt_dataset_key_names_the_key():
+    config = minimal_study()
+    config["datasets"]["faces"]["sensitive_attribute"] = ["group"]
+
+    assert "'sensitive_attribute' was unexpected" in validation_error(config)
+
+
+def test_wrong_type_names_the_value_and_where_it_is():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"]["epochs"] = "ten"
+
+    message = validation_error(config)
+
+    assert "'ten' is not of type 'integer'" in message
+    assert "['experiments']['gender_mlp']['epochs']" in message
+
+
+def test_unknown_model_name_is_refused_by_the_schema():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"]["model"] = "resnet9000"
+
+    assert "'resnet9000' is not one of" in validation_error(config)
+
+
+def test_missing_required_key_is_named():
+    config = minimal_study()
+    del config["experiments"]["gender_mlp"]["targets"]
+
+    assert "'targets' is a required property" in validation_error(config)
+
+
+def check_study_error(config: dict) -> str:
+    with pytest.raises(ValueError) as error:
+        check_study(validated(config))
+    return str(error.value)
+
+
+def test_check_study_accepts_a_consistent_study():
+    check_study(validated(minimal_study()))
+
+
+def test_experiment_naming_an_unknown_dataset():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"]["dataset"] = "celeba"
+
+    message = check_study_error(config)
+
+    assert message.startswith("experiments.gender_mlp.dataset:")
+    assert "'celeba'" in message and "['faces']" in message
+
+
+def test_experiment_naming_an_unknown_target():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"]["targets"] = ["race"]
+
+    message = check_study_error(config)
+
+    assert message.startswith("experiments.gender_mlp.targets:")
+    assert "'race'" in message and "'faces'" in message
+
+
+def test_single_target_model_given_two_targets():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"]["targets"] = ["gender", "age"]
+
+    message = check_study_error(config)
+
+    assert message.startswith("experiments.gender_mlp.model:")
+    assert "'mlp'" in message and "['gender', 'age']" in message
+
+
+def test_multitask_model_may_have_two_targets():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"].update(model="multitask_cnn", targets=["gender", "age"])
+
+    check_study(validated(config))
+
+
+def test_sensitive_attribute_that_is_not_a_label():
+    config = minimal_study()
+    config["datasets"]["faces"]["sensitive_attributes"] = ["group", "race"]
+
+    message = check_study_error(config)
+
+    assert message.startswith("datasets.faces.sensitive_attributes:")
+    assert "'race'" in message
+
+
+def test_positive_class_that_is_not_a_class():
+    config = minimal_study()
+    config["datasets"]["faces"]["positive_classes"] = {"gender": "Other"}
+
+    message = check_study_error(config)
+
+    assert message.startswith("datasets.faces.positive_classes.gender:")
+    assert "'Other'" in message
+
+
+def test_positive_class_of_an_unknown_label():
+    config = minimal_study()
+    config["datasets"]["faces"]["positive_classes"] = {"smiling": "yes"}
+
+    message = check_study_error(config)
+
+    assert message.startswith("datasets.faces.positive_classes.smiling:")
+    assert "'smiling' is not one of its labels" in message
+
+
+def test_positive_class_of_a_label_with_more_than_two_classes():
+    config = minimal_study()
+    config["datasets"]["faces"]["positive_classes"] = {"age": "40+"}
+
+    message = check_study_error(config)
+
+    assert message.startswith("datasets.faces.positive_classes.age:")
+    assert "binary" in message

@@ -1,0 +1,152 @@
+"""End to end: the real workflow on a tiny study, its report checked against the predictions, and a targeted rerun."""
+
+import html.parser
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+
+REPO = Path(__file__).resolve().parents[1]
+
+TINY_STUDY = {
+    "seed": 3,
+    "datasets": {
+        "faces": {
+            "layout": "synthetic",
+            "synthetic": {
+                "n_images": 240,
+                "image_size": 32,
+                "seed": 5,
+                "groups": [{"name": "A", "share": 0.6}, {"name": "B", "share": 0.4, "label_noise": 0.2}],
+            },
+            "labels": {
+                "gender": ["Female", "Male"],
+                "age": ["0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "more than 70"],
+                "group": ["A", "B"],
+            },
+            "sensitive_attributes": ["group", "gender"],
+            "split": {"val": 0.2, "test": 0.25},
+        }
+    },
+    "experiments": {
+        "gender_cnn": {
+            "dataset": "faces",
+            "targets": ["gender"],
+            "model": "small_cnn",
+            "image": {"size": 16, "color": "gray"},
+            "epochs": 2,
+            "batch_size": 32,
+            "eval_sets": ["val", "test"],
+        },
+        "both_multitask": {
+            "dataset": "faces",
+            "targets": ["gender", "age"],
+            "model": "multitask_cnn",
+            "image": {"size": 16, "color": "rgb"},
+            "epochs": 2,
+            "batch_size": 32,
+        },
+    },
+}
+
+
+def run_snakemake(workdir: Path, *arguments: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "-c2", *arguments]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    return result
+
+
+def write_config(workdir: Path, study: dict) -> None:
+    (workdir / "config").mkdir(exist_ok=True)
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(study))
+
+
+@pytest.fixture(scope="module")
+def study_dir(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("study")
+    write_config(workdir, TINY_STUDY)
+    run_snakemake(workdir)
+    return workdir
+
+
+class OverviewCells(html.parser.HTMLParser):
+    """Collects the overview table's (run, key) -> exact value from the cells' data attributes."""
+
+    def __init__(self):
+        super().__init__()
+        self.values = {}
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "td" and "data-key" in attributes:
+            value = attributes.get("data-value")
+            self.values[(attributes["data-run"], attributes["data-key"])] = None if value is None else float(value)
+
+
+def overview_values(study_dir: Path) -> dict:
+    parser = OverviewCells()
+    parser.feed((study_dir / "results/report/index.html").read_text())
+    return parser.values
+
+
+def test_every_stage_wrote_its_files(study_dir):
+    for run, eval_sets in (("gender_cnn", ["val", "test"]), ("both_multitask", ["test"])):
+        run_dir = study_dir / "results/runs" / run
+        assert (run_dir / "model.keras").stat().st_size > 0
+        assert len(pd.read_csv(run_dir / "history.csv")) == 2
+        for eval_set in eval_sets:
+            assert (run_dir / f"metrics/{eval_set}.json").exists()
+            assert (run_dir / f"fairness/{eval_set}.json").exists()
+            assert (run_dir / f"figures/{eval_set}/confusion_gender.png").exists()
+        assert (study_dir / f"results/report/runs/{run}.html").exists()
+    images = np.load(study_dir / "results/data/faces/16-rgb/train.npy", mmap_mode="r")
+    assert images.dtype == np.uint8 and images.shape[1:] == (16, 16, 3)
+
+
+def test_report_numbers_equal_those_recomputed_from_predictions(study_dir):
+    values = overview_values(study_dir)
+    checked = 0
+    for run, eval_set, target in (("gender_cnn", "val", "gender"), ("gender_cnn", "test", "gender"), ("both_multitask", "test", "gender"), ("both_multitask", "test", "age")):
+        predictions = pd.read_csv(study_dir / f"results/runs/{run}/predictions/{eval_set}.csv")
+        truth, predicted = predictions[f"{target}_true"], predictions[f"{target}_pred"]
+        key = f"{eval_set}.{target}"
+        assert values[(run, f"{key}.accuracy")] == pytest.approx(accuracy_score(truth, predicted))
+        group_accuracy = (truth == predicted).groupby(predictions["group"]).mean()
+        gaps = [group_accuracy.max() - group_accuracy.min()]
+        if target == "gender":
+            assert values[(run, f"{key}.f1")] == pytest.approx(f1_score(truth, predicted, pos_label="Male"))
+            assert values[(run, f"{key}.auc")] == pytest.approx(roc_auc_score(truth == "Male", predictions[f"{target}_score_1"]))
+            selected = predicted == "Male"
+            impacts = [selected[predictions["group"] == g].mean() / selected[predictions["group"] != g].mean() for g in ("A", "B")]
+            assert values[(run, f"{key}.disparate_impact_min")] == pytest.approx(min(impacts))
+        else:
+            gender_accuracy = (truth == predicted).groupby(predictions["gender"]).mean()
+            gaps.append(gender_accuracy.max() - gender_accuracy.min())
+            assert values[(run, f"{key}.f1")] == pytest.approx(f1_score(truth, predicted, average="macro", labels=sorted(set(truth) | set(predicted))))
+        assert values[(run, f"{key}.accuracy_gap")] == pytest.approx(max(gaps))
+        checked += 1
+    assert checked == 4
+
+
+def test_changing_one_runs_hyperparameter_retrains_only_that_run(study_dir):
+    def modified_times():
+        return {path.relative_to(study_dir): path.stat().st_mtime_ns for path in (study_dir / "results").rglob("*") if path.is_file()}
+
+    before = modified_times()
+    changed = yaml.safe_load(yaml.safe_dump(TINY_STUDY))
+    changed["experiments"]["both_multitask"]["learning_rate"] = 0.003
+    write_config(study_dir, changed)
+    run_snakemake(study_dir)
+    after = modified_times()
+    rewritten = {path for path in before if after[path] != before[path]}
+    rewritten_runs = {path.parts[2] for path in rewritten if path.parts[:2] == ("results", "runs")}
+    assert rewritten_runs == {"both_multitask"}
+    assert Path("results/runs/both_multitask/model.keras") in rewritten
+    assert not any(path.parts[:2] == ("results", "data") for path in rewritten)
+    assert Path("results/report/index.html") in rewritten
