@@ -1,3 +1,8 @@
+# Data acquisition runs on the login node (compute nodes often have no internet).
+localrules:
+    synthesize,
+
+
 rule synthesize:
     wildcard_constraints:
         dataset=names_pattern(datasets_with_layout("synthetic")),
@@ -46,3 +51,4 @@ rule preprocess:
         "benchmarks/preprocess/{dataset}/{size}-{color}.tsv"
     script:
         "../scripts/preprocess.py"
+
