@@ -17,8 +17,11 @@ def configure_tensorflow(seed: int, threads: int) -> None:
     import keras
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        pass  # TensorFlow already ran in this process (a test, a notebook): its thread pools are fixed by now.
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
@@ -67,11 +70,11 @@ def throughput_callback(n_train_images: int, record: list):
     return Throughput()
 
 
-def train_run(spec: dict, train: tuple, val: tuple, model_path: Path, history_path: Path, run_info_path: Path, checkpoint_dir: Path) -> dict:
+def train_run(spec: dict, train: tuple, val: tuple, model_path: Path, history_path: Path, run_info_path: Path, checkpoint_dir: Path, threads: int = 2) -> dict:
     """Fit the run's model on (images, rows) train/val splits; write model, history and run.json; return run info."""
     import keras
 
-    configure_tensorflow(spec["seed"], spec["resources"]["threads"])
+    configure_tensorflow(spec["seed"], threads)
     (train_images, train_rows), (val_images, val_rows) = train, val
     pixel_range = (float(np.min(train_images)), float(np.max(train_images)))
     model = compile_model(spec, train_images.shape[1:], pixel_range)
@@ -86,15 +89,15 @@ def train_run(spec: dict, train: tuple, val: tuple, model_path: Path, history_pa
         throughput_callback(len(train_images), images_per_second),
     ]
     started = time.perf_counter()
-    history = model.fit(train_data, validation_data=val_data, epochs=hyperparameters["epochs"], callbacks=callbacks, verbose=2)
+    history = model.fit(train_data, validation_data=val_data, epochs=hyperparameters["epochs"], callbacks=callbacks, shuffle=False, verbose=2)  # shuffled by tf.data
     training_seconds = time.perf_counter() - started
     model.save(model_path)
-    info = run_info(spec, model, pixel_range, len(history.epoch), training_seconds, images_per_second)
+    info = run_info(spec, threads, model, pixel_range, len(history.epoch), training_seconds, images_per_second)
     Path(run_info_path).write_text(json.dumps(info, indent=2))
     return info
 
 
-def run_info(spec: dict, model, pixel_range, epochs_completed: int, training_seconds: float, images_per_second: list) -> dict:
+def run_info(spec: dict, threads: int, model, pixel_range, epochs_completed: int, training_seconds: float, images_per_second: list) -> dict:
     import keras
     import tensorflow as tf
 
@@ -102,6 +105,7 @@ def run_info(spec: dict, model, pixel_range, epochs_completed: int, training_sec
     model.summary(print_fn=lambda line, **kwargs: summary_lines.append(line))
     return {
         **spec,
+        "threads": threads,
         "parameters": int(model.count_params()),
         "architecture": "\n".join(summary_lines),
         "pixel_range": list(pixel_range),

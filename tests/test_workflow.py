@@ -150,3 +150,17 @@ def test_changing_one_runs_hyperparameter_retrains_only_that_run(study_dir):
     assert Path("results/runs/both_multitask/model.keras") in rewritten
     assert not any(path.parts[:2] == ("results", "data") for path in rewritten)
     assert Path("results/report/index.html") in rewritten
+
+
+def test_adding_an_eval_set_or_changing_resources_does_not_retrain(study_dir):
+    model = study_dir / "results/runs/both_multitask/model.keras"
+    other_model = study_dir / "results/runs/gender_cnn/model.keras"
+    before = (model.stat().st_mtime_ns, other_model.stat().st_mtime_ns)
+    changed = yaml.safe_load((study_dir / "config/config.yaml").read_text())
+    changed["experiments"]["both_multitask"]["eval_sets"] = ["val", "test"]
+    changed["experiments"]["gender_cnn"]["resources"] = {"runtime": 15, "mem_mb": 2000}
+    write_config(study_dir, changed)
+    run_snakemake(study_dir)
+    assert (model.stat().st_mtime_ns, other_model.stat().st_mtime_ns) == before
+    assert (study_dir / "results/runs/both_multitask/metrics/val.json").exists()
+    assert 'data-key="val.age.accuracy"' in (study_dir / "results/report/index.html").read_text()

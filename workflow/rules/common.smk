@@ -74,15 +74,26 @@ def get_eval_arrays(wildcards):
     }
 
 
-def get_evaluation_params(wildcards):
-    """What metrics and fairness need to read a run's predictions: classes, positive classes, groups."""
+def get_training_params(wildcards):
+    """The run's spec without what does not change the trained model (eval sets, cluster resources)."""
     run = get_run(wildcards)
-    dataset = config["datasets"][run["dataset"]]
-    return {
-        "targets": run["targets"],
-        "positive_classes": study.positive_classes(dataset, run["targets"]),
-        "sensitive_attributes": list(dataset["sensitive_attributes"]),
-    }
+    return {key: value for key, value in run.items() if key not in ("eval_sets", "resources")}
+
+
+def get_evaluation_setting(*keys):
+    """A function giving the named subset of what predictions, metrics and fairness need to know about a run."""
+
+    def setting(wildcards):
+        run = get_run(wildcards)
+        dataset = config["datasets"][run["dataset"]]
+        available = {
+            "targets": run["targets"],
+            "positive_classes": study.positive_classes(dataset, run["targets"]),
+            "sensitive_attributes": list(dataset["sensitive_attributes"]),
+        }
+        return {key: available[key] for key in keys}
+
+    return setting
 
 
 def get_train_threads(wildcards):

@@ -5,7 +5,7 @@ rule evaluate:
         metrics="results/runs/{run}/metrics/{eval_set}.json",
         figures=directory("results/runs/{run}/figures/{eval_set}"),
     params:
-        evaluation=get_evaluation_params,
+        evaluation=get_evaluation_setting("targets", "positive_classes"),
     log:
         "logs/evaluate/{run}/{eval_set}.log",
     script:
@@ -19,7 +19,7 @@ rule fairness:
         fairness="results/runs/{run}/fairness/{eval_set}.json",
         figure="results/runs/{run}/figures/group_accuracy_{eval_set}.png",
     params:
-        evaluation=get_evaluation_params,
+        evaluation=get_evaluation_setting("targets", "positive_classes", "sensitive_attributes"),
     log:
         "logs/fairness/{run}/{eval_set}.log",
     script:

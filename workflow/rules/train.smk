@@ -6,7 +6,7 @@ rule train:
         history="results/runs/{run}/history.csv",
         run_info="results/runs/{run}/run.json",
     params:
-        run=get_run,
+        run=get_training_params,
         checkpoint_dir="results/runs/{run}/checkpoint",
     threads: get_train_threads
     resources:
@@ -27,7 +27,7 @@ rule predict:
     output:
         predictions="results/runs/{run}/predictions/{eval_set}.csv",
     params:
-        evaluation=get_evaluation_params,
+        evaluation=get_evaluation_setting("targets", "sensitive_attributes"),
     log:
         "logs/predict/{run}/{eval_set}.log",
     script:

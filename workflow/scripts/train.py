@@ -13,4 +13,5 @@ train_run(
     history_path=snakemake.output.history,
     run_info_path=snakemake.output.run_info,
     checkpoint_dir=snakemake.params.checkpoint_dir,
+    threads=snakemake.threads,
 )

@@ -1,0 +1,88 @@
+"""The report from real metrics, audit and figures: numbers shown, labels escaped, figures embedded, links valid."""
+
+import base64
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from faceaudit.fairness import audit_fairness
+from faceaudit.metrics import compute_metrics
+from faceaudit.plots import plot_group_accuracy, plot_metrics, plot_training_curves
+from faceaudit.report import write_report
+
+GENDER = ["Female", "Male"]
+ODD_GROUP = "<b>Group & Co</b>"
+
+
+def predictions_table() -> pd.DataFrame:
+    truth = ["Male", "Male", "Female", "Female", "Male", "Female", "Male", "Female"]
+    predicted = ["Male", "Female", "Female", "Male", "Male", "Female", "Male", "Female"]
+    score = [0.9, 0.4, 0.2, 0.6, 0.8, 0.1, 0.7, 0.3]
+    return pd.DataFrame({
+        "path": [f"images/{index}.jpg" for index in range(8)],
+        "gender_true": truth, "gender_pred": predicted,
+        "gender_score_0": [1 - value for value in score], "gender_score_1": score,
+        "group": ["A", "A", "A", "A", ODD_GROUP, ODD_GROUP, ODD_GROUP, ODD_GROUP],
+    })
+
+
+def write_run(runs_dir, name: str) -> dict:
+    run_dir = runs_dir / name
+    (run_dir / "metrics").mkdir(parents=True)
+    (run_dir / "fairness").mkdir()
+    predictions = predictions_table()
+    metrics = compute_metrics(predictions, {"gender": GENDER}, {"gender": "Male"})
+    audit = audit_fairness(predictions, {"gender": GENDER}, ["group"], {"gender": "Male"})
+    (run_dir / "metrics/test.json").write_text(json.dumps(metrics))
+    (run_dir / "fairness/test.json").write_text(json.dumps(audit))
+    plot_metrics(metrics, run_dir / "figures/test")
+    plot_group_accuracy(audit, run_dir / "figures/group_accuracy_test.png")
+    pd.DataFrame({"epoch": [0, 1], "accuracy": [0.6, 0.8], "loss": [0.7, 0.5], "val_accuracy": [0.55, 0.75],
+                  "val_loss": [0.72, 0.6]}).to_csv(run_dir / "history.csv", index=False)
+    plot_training_curves(run_dir / "history.csv", run_dir / "figures/training_curves.png")
+    spec = {"run": name, "experiment": name, "dataset": "faces", "model": "small_cnn", "targets": {"gender": GENDER},
+            "image_size": 16, "color": "gray", "grid_point": {}, "seed": 1, "eval_sets": ["test"],
+            "hyperparameters": {"learning_rate": 0.001, "batch_size": 8, "epochs": 2, "optimizer": "adam"}}
+    info = {**spec, "parameters": 1234, "architecture": "Dense <layer>", "epochs_completed": 2, "training_seconds": 3.5,
+            "images_per_second": [100.0, 120.0], "host": "node1", "slurm_job_id": None, "gpus": [],
+            "tensorflow_version": "2.x", "keras_version": "3.x", "threads": 1, "pixel_range": [0.0, 255.0]}
+    (run_dir / "run.json").write_text(json.dumps(info))
+    return spec
+
+
+@pytest.fixture
+def report(tmp_path):
+    runs = {name: write_run(tmp_path / "runs", name) for name in ("first", "second")}
+    data_dir = tmp_path / "data" / "faces"
+    data_dir.mkdir(parents=True)
+    pd.DataFrame({"path": ["a.jpg", "b.jpg"], "split": ["train", "test"], "gender": GENDER}).to_csv(data_dir / "manifest.csv", index=False)
+    pd.DataFrame({"path": ["c.jpg"], "gender": ["X"], "reason": ["unknown gender value 'X'"]}).to_csv(data_dir / "rejects.csv", index=False)
+    write_report(runs, {"faces": {"layout": "synthetic"}}, tmp_path / "data", tmp_path / "runs", tmp_path / "report")
+    return tmp_path / "report"
+
+
+def test_overview_shows_each_runs_numbers_and_links_its_page(report):
+    index = (report / "index.html").read_text()
+    assert 'data-key="test.gender.accuracy" data-value="0.75"' in index  # 6 of 8 correct
+    for name in ("first", "second"):
+        assert f'href="runs/{name}.html"' in index and (report / "runs" / f"{name}.html").exists()
+    assert "1 rows rejected" in index and "unknown gender value" in index
+    assert "binary" in index, "the report says what the labels cannot capture"
+
+
+def test_labels_from_files_are_escaped(report):
+    page = (report / "runs/first.html").read_text()
+    assert ODD_GROUP not in page
+    assert "&lt;b&gt;Group &amp; Co&lt;/b&gt;" in page
+    assert "Dense &lt;layer&gt;" in page
+
+
+def test_every_figure_is_an_embedded_png(report):
+    page = (report / "runs/first.html").read_text()
+    sources = re.findall(r'<img alt="[^"]*" src="([^"]+)"', page)
+    assert len(sources) == 4  # training curves, confusion matrix, ROC, group accuracy
+    for source in sources:
+        assert source.startswith("data:image/png;base64,")
+        assert base64.b64decode(source.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
