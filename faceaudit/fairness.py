@@ -20,6 +20,14 @@ gets the positive prediction less often than the rest.  Zero (ratio 1) is
 parity.  "Positive" is only the class named as positive for the target
 (e.g. ``Male`` for gender), not a judgement that it is desirable.
 
+Every rate and gap also gets a bootstrap 95% confidence interval (``*_ci``):
+rows are resampled with replacement ``resamples`` times and the percentile
+interval of the recomputed value is reported. ``accuracy_vs_rest`` gives each
+group's accuracy minus the rest's, with its interval: the directional gap that
+says which group is worse off and whether the data can tell. ``accuracy_gap``
+(best minus worst group) is never negative, so its interval cannot include 0
+and only measures the size of the spread.
+
 Undefined values (a zero denominator, an infinite ratio) are None, so the
 result can be written with ``json.dump`` as it is.
 """
@@ -27,6 +35,7 @@ result can be written with ``json.dump`` as it is.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import warnings
@@ -34,6 +43,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from faceaudit.bootstrap import interval, resample_counts, resampled_rate
 from faceaudit.metrics import (
     finite_or_none,
     label_indices,
@@ -43,6 +53,13 @@ from faceaudit.metrics import (
 )
 
 SKIPPED_TARGET_ITSELF = "the attribute is the target itself"
+FOUR_FIFTHS = 0.8
+AIF360_METRICS = (
+    "disparate_impact",
+    "statistical_parity_difference",
+    "equal_opportunity_difference",
+    "average_odds_difference",
+)
 
 
 def audit_fairness(
@@ -50,40 +67,67 @@ def audit_fairness(
     targets: dict[str, list[str]],
     sensitive_attributes: list[str],
     positive_classes: dict[str, str],
+    intersections: list[list[str]] = (),
+    privileged_groups: dict[str, str] | None = None,
+    resamples: int = 1000,
+    seed: int = 0,
 ) -> dict:
     """Return ``{target: {attribute: audit, "skipped_attributes": {...}}}``.
 
     ``targets`` maps a target name to its class names; ``sensitive_attributes``
-    names the table's group columns; ``positive_classes`` names the positive
-    class of a binary target (default: its last class).  An attribute with
-    the target's own name is not audited for that target and is listed under
-    ``skipped_attributes`` with the reason.
+    names the table's group columns; ``intersections`` lists combinations of
+    them audited as one attribute (named ``gender+race``, groups ``Female+Black``);
+    ``positive_classes`` names the positive class of a binary target (default:
+    its last class); ``privileged_groups`` maps an attribute to the group that
+    the others are compared with, in addition to each group against the rest.
+    An attribute that is, or contains, the target itself is not audited for
+    that target and is listed under ``skipped_attributes`` with the reason.
+    ``resamples`` bootstrap resamples (0: no intervals) drawn with ``seed``.
     """
+    table = with_intersections(predictions, intersections)
+    attributes = [*sensitive_attributes, *(intersection_name(parts) for parts in intersections)]
+    counts = resample_counts(len(table), resamples, seed) if resamples else None
     return {
-        target: audit_target(predictions, target, classes, sensitive_attributes, positive_classes)
+        target: audit_target(table, target, classes, attributes, positive_classes, privileged_groups or {}, counts)
         for target, classes in targets.items()
     }
+
+
+def intersection_name(parts: list[str]) -> str:
+    return "+".join(parts)
+
+
+def with_intersections(predictions: pd.DataFrame, intersections: list[list[str]]) -> pd.DataFrame:
+    """The table with one extra group column per intersection, e.g. gender+race = "Female+Black"."""
+    table = predictions.copy()
+    for parts in intersections:
+        for attribute in parts:
+            group_column(predictions, attribute)
+        table[intersection_name(parts)] = table[list(parts)].astype(str).agg("+".join, axis=1)
+    return table
 
 
 def audit_target(
     predictions: pd.DataFrame,
     target: str,
     classes: list[str],
-    sensitive_attributes: list[str],
+    attributes: list[str],
     positive_classes: dict[str, str],
+    privileged_groups: dict[str, str],
+    counts: np.ndarray | None,
 ) -> dict:
-    """Return the audits of one target, one per sensitive attribute."""
+    """Return the audits of one target, one per sensitive attribute or intersection."""
     true_indices, predicted_indices = label_indices(predictions, target, classes)
     positive_index = None
     if len(classes) == 2:
         positive_index = classes.index(positive_class_of(target, classes, positive_classes))
     audits, skipped = {}, {}
-    for attribute in sensitive_attributes:
-        if attribute == target:
+    for attribute in attributes:
+        if target in attribute.split("+"):
             skipped[attribute] = SKIPPED_TARGET_ITSELF
             continue
-        group_labels = group_column(predictions, attribute)
-        audits[attribute] = audit_attribute(true_indices, predicted_indices, group_labels, positive_index)
+        labels = Labels(true_indices, predicted_indices, group_column(predictions, attribute), positive_index, classes)
+        audits[attribute] = audit_attribute(labels, privileged_groups.get(attribute), counts)
     audits["skipped_attributes"] = skipped
     return audits
 
@@ -95,28 +139,71 @@ def group_column(predictions: pd.DataFrame, attribute: str) -> np.ndarray:
     if missing.any():
         row = predictions.index[int(np.argmax(missing))]
         raise ValueError(f"sensitive attribute {attribute!r} has a missing value at row {row!r}")
-    return predictions[attribute].to_numpy()
+    return predictions[attribute].astype(str).to_numpy()
 
 
-def audit_attribute(
-    true_indices: np.ndarray,
-    predicted_indices: np.ndarray,
-    group_labels: np.ndarray,
-    positive_index: int | None,
-) -> dict:
-    """Audit one (target, attribute) pair; ``positive_index`` is None for multiclass targets."""
-    group_names = sorted(set(group_labels))
+class Labels:
+    """One (target, attribute) pair's true and predicted class indices and group names."""
+
+    def __init__(self, true_indices, predicted_indices, group_labels, positive_index, classes):
+        self.true, self.predicted, self.groups = true_indices, predicted_indices, group_labels
+        self.positive_index, self.classes = positive_index, classes
+        self.correct = true_indices == predicted_indices
+        self.group_masks = {name: group_labels == name for name in sorted(set(group_labels))}
+        if positive_index is not None:
+            self.actual_positive = true_indices == positive_index
+            self.predicted_positive = predicted_indices == positive_index
+
+
+def audit_attribute(labels: Labels, privileged_group: str | None, counts: np.ndarray | None) -> dict:
+    """Audit one (target, attribute) pair; binary targets also get aif360's metrics."""
     groups = {
-        str(name): group_rates(true_indices, predicted_indices, group_labels == name, positive_index)
-        for name in group_names
+        name: group_rates(labels.true, labels.predicted, in_group, labels.positive_index)
+        for name, in_group in labels.group_masks.items()
     }
+    resampled_accuracy = {name: resampled_rate(counts, labels.correct, in_group) for name, in_group in labels.group_masks.items()} if counts is not None else {}
+    for name, samples in resampled_accuracy.items():
+        groups[name]["accuracy_ci"] = interval(samples)
     audit = {"groups": groups, **accuracy_spread(groups)}
-    if positive_index is not None:
-        in_groups = {str(name): group_labels == name for name in group_names}
-        audit["vs_rest"] = groups_versus_rest(
-            true_indices == positive_index, predicted_indices == positive_index, in_groups
-        )
+    if counts is not None:
+        stacked = np.vstack(list(resampled_accuracy.values()))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a group absent from a resample
+            audit["accuracy_gap_ci"] = interval(np.nanmax(stacked, axis=0) - np.nanmin(stacked, axis=0))
+    audit["accuracy_vs_rest"] = accuracy_versus_rest(labels, counts)
+    if labels.positive_index is None:
+        audit["class_tpr_gaps"] = class_tpr_gaps(labels)
+        return audit
+    audit["vs_rest"] = groups_versus_rest(labels, counts)
+    if privileged_group is not None:
+        audit["privileged"] = privileged_comparison(labels, privileged_group, counts)
     return audit
+
+
+def accuracy_versus_rest(labels: Labels, counts: np.ndarray | None) -> dict:
+    """Each group's accuracy minus the rest's (negative: the group is worse off), with its interval."""
+    if len(labels.group_masks) < 2:
+        return {}
+    result = {}
+    for name, in_group in labels.group_masks.items():
+        difference = float(labels.correct[in_group].mean() - labels.correct[~in_group].mean())
+        result[name] = {"difference": difference, "ci": None}
+        if counts is not None:
+            samples = resampled_rate(counts, labels.correct, in_group) - resampled_rate(counts, labels.correct, ~in_group)
+            result[name]["ci"] = interval(samples)
+    return result
+
+
+def class_tpr_gaps(labels: Labels) -> dict:
+    """For a multiclass target: each class's TPR (recall) per group and the best-minus-worst gap."""
+    gaps = {}
+    for class_index, class_name in enumerate(labels.classes):
+        actual = labels.true == class_index
+        tprs = {name: safe_ratio(np.sum(in_group & actual & labels.correct), np.sum(in_group & actual))
+                for name, in_group in labels.group_masks.items()}
+        defined = [value for value in tprs.values() if value is not None]
+        gaps[class_name] = {"tpr": tprs, "gap": max(defined) - min(defined) if len(defined) > 1 else None}
+    return gaps
 
 
 def group_rates(
@@ -154,30 +241,52 @@ def accuracy_spread(groups: dict) -> dict:
     }
 
 
-def groups_versus_rest(
-    actual_positive: np.ndarray, predicted_positive: np.ndarray, in_groups: dict[str, np.ndarray]
-) -> dict:
-    """Return each group's aif360 fairness metrics against the rest; empty when there is one group."""
-    if len(in_groups) < 2:
+def groups_versus_rest(labels: Labels, counts: np.ndarray | None) -> dict:
+    """Each group's aif360 fairness metrics against the rest; empty when there is one group."""
+    if len(labels.group_masks) < 2:
         return {}
-    binary_label_dataset, classification_metric = load_aif360()
+    return {name: compare_groups(labels, in_group, counts) for name, in_group in labels.group_masks.items()}
+
+
+def privileged_comparison(labels: Labels, privileged_group: str, counts: np.ndarray | None) -> dict:
+    """Everyone outside the configured privileged group (unprivileged) against that group."""
+    if privileged_group not in labels.group_masks:
+        return {"privileged_group": privileged_group, "note": "the privileged group does not occur in this eval set"}
+    unprivileged = ~labels.group_masks[privileged_group]
+    return {"privileged_group": privileged_group, **compare_groups(labels, unprivileged, counts)}
+
+
+def compare_groups(labels: Labels, unprivileged: np.ndarray, counts: np.ndarray | None) -> dict:
+    """aif360's four metrics of the unprivileged rows against the others, their intervals, the four-fifths rule."""
+    metrics = aif360_metrics(labels.actual_positive, labels.predicted_positive, unprivileged)
+    resampled = resampled_aif360_metrics(counts, labels.actual_positive, labels.predicted_positive, unprivileged) if counts is not None else {}
+    impact = metrics["disparate_impact"]
     return {
-        name: group_versus_rest(
-            actual_positive, predicted_positive, in_group, binary_label_dataset, classification_metric
-        )
-        for name, in_group in in_groups.items()
+        **metrics,
+        "ci": {name: interval(samples) for name, samples in resampled.items()},
+        "four_fifths_rule": None if impact is None else ("fails" if impact < FOUR_FIFTHS else "passes"),
     }
 
 
-def group_versus_rest(
-    actual_positive: np.ndarray,
-    predicted_positive: np.ndarray,
-    in_group: np.ndarray,
-    binary_label_dataset,
-    classification_metric,
-) -> dict:
-    """Return DI, SPD, EOD and AOD of one group (unprivileged) against the rest (privileged)."""
-    frame = pd.DataFrame({"label": actual_positive.astype(float), "in_group": in_group.astype(float)})
+def resampled_aif360_metrics(counts, actual_positive, predicted_positive, unprivileged) -> dict:
+    """The same four metrics as aif360 computes them, in every bootstrap resample at once."""
+    privileged = ~unprivileged
+    selection = [resampled_rate(counts, predicted_positive, side) for side in (unprivileged, privileged)]
+    tpr = [resampled_rate(counts, predicted_positive, side & actual_positive) for side in (unprivileged, privileged)]
+    fpr = [resampled_rate(counts, predicted_positive, side & ~actual_positive) for side in (unprivileged, privileged)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "disparate_impact": selection[0] / selection[1],
+            "statistical_parity_difference": selection[0] - selection[1],
+            "equal_opportunity_difference": tpr[0] - tpr[1],
+            "average_odds_difference": ((fpr[0] - fpr[1]) + (tpr[0] - tpr[1])) / 2,
+        }
+
+
+def aif360_metrics(actual_positive: np.ndarray, predicted_positive: np.ndarray, unprivileged: np.ndarray) -> dict:
+    """DI, SPD, EOD and AOD from aif360's ClassificationMetric: unprivileged rows against the others."""
+    binary_label_dataset, classification_metric = load_aif360()
+    frame = pd.DataFrame({"label": actual_positive.astype(float), "in_group": unprivileged.astype(float)})
     dataset_true = binary_label_dataset(
         df=frame,
         label_names=["label"],
@@ -195,14 +304,10 @@ def group_versus_rest(
     )
     # Zero denominators are reported as None below, so numpy's warnings are noise.
     with np.errstate(divide="ignore", invalid="ignore"):
-        return {
-            "disparate_impact": finite_or_none(metric.disparate_impact()),
-            "statistical_parity_difference": finite_or_none(metric.statistical_parity_difference()),
-            "equal_opportunity_difference": finite_or_none(metric.equal_opportunity_difference()),
-            "average_odds_difference": finite_or_none(metric.average_odds_difference()),
-        }
+        return {name: finite_or_none(getattr(metric, name)()) for name in AIF360_METRICS}
 
 
+@functools.cache
 def load_aif360():
     """Import aif360 on first use (it takes seconds) and return (BinaryLabelDataset, ClassificationMetric)."""
     with quiet_import():

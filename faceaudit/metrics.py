@@ -28,8 +28,11 @@ def compute_metrics(
     score columns.  ``positive_classes`` names the positive class of a binary
     target; a binary target missing from it uses its last class.
 
-    Binary targets report ``precision``, ``sensitivity``, ``specificity`` and
-    ``f1`` for the positive class, plus a ROC curve from its score column.
+    Every target reports ``accuracy``, ``balanced_accuracy`` (mean per-class
+    sensitivity) and ``f1_macro``. Binary targets report ``precision``,
+    ``sensitivity``, ``specificity`` and ``f1`` for the positive class, plus a
+    ROC curve from its score column; multiclass targets get one ROC curve per
+    class (one-vs-rest) and their macro-average AUC.
     Multiclass targets report those four as macro averages: the unweighted
     mean of the one-vs-rest values in ``per_class``, leaving out classes where
     the value is undefined (as scikit-learn does with
@@ -57,16 +60,36 @@ def target_metrics(
         "classes": list(classes),
         "accuracy": safe_ratio(np.trace(counts), counts.sum()),
     }
+    macro = macro_averages(per_class)
+    metrics["balanced_accuracy"] = macro["sensitivity"]
+    metrics["f1_macro"] = macro["f1"]
     if metrics["kind"] == "binary":
         positive_class = positive_class_of(target, classes, positive_classes)
         metrics["positive_class"] = positive_class
         metrics.update(summary_scores(per_class[positive_class]))
-        metrics["roc"] = roc_summary(predictions, target, classes, positive_class, true_indices)
+        metrics["roc"] = roc_summary(predictions, target, classes.index(positive_class), true_indices)
     else:
-        metrics.update(macro_averages(per_class))
+        metrics.update(macro)
+        metrics["roc"] = one_vs_rest_roc(predictions, target, classes, true_indices)
     metrics["per_class"] = per_class
-    metrics["confusion_matrix"] = {"labels": list(classes), "counts": counts.tolist()}
+    metrics["confusion_matrix"] = {
+        "labels": list(classes),
+        "counts": counts.tolist(),
+        "normalised": normalise_rows(counts),
+    }
     return metrics
+
+
+def normalise_rows(counts: np.ndarray) -> list[list[float | None]]:
+    """Each row of the confusion matrix divided by its true-class total (None for an absent class)."""
+    return [[safe_ratio(cell, row.sum()) for cell in row] for row in counts]
+
+
+def one_vs_rest_roc(predictions: pd.DataFrame, target: str, classes: list[str], true_indices: np.ndarray) -> dict:
+    """A ROC curve per class (that class against all others) and their unweighted mean AUC."""
+    curves = {name: roc_summary(predictions, target, index, true_indices) for index, name in enumerate(classes)}
+    defined = [curve["auc"] for curve in curves.values() if curve["auc"] is not None]
+    return {"method": "one-vs-rest, macro average", "auc": float(np.mean(defined)) if defined else None, "per_class": curves}
 
 
 def require_columns(predictions: pd.DataFrame, columns: list[str]) -> None:
@@ -157,16 +180,14 @@ def macro_averages(per_class: dict) -> dict:
 def roc_summary(
     predictions: pd.DataFrame,
     target: str,
-    classes: list[str],
-    positive_class: str,
+    positive_index: int,
     true_indices: np.ndarray,
 ) -> dict:
-    """Return the ROC curve and AUC of the positive class's score column.
+    """Return the ROC curve and AUC of the score column of class ``positive_index`` against all others.
 
     With only one class present in ``{target}_true`` the curve is undefined:
     the lists are empty and ``auc`` is None.
     """
-    positive_index = classes.index(positive_class)
     score_column = f"{target}_score_{positive_index}"
     require_columns(predictions, [score_column])
     is_positive = (true_indices == positive_index).astype(int)

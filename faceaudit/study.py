@@ -16,6 +16,7 @@ def check_study(config: dict) -> None:
                     f"datasets.{name}.sensitive_attributes: '{attribute}' is not one of its labels "
                     f"{sorted(dataset['labels'])}"
                 )
+        check_audited_groups(name, dataset)
         for label, positive in dataset.get("positive_classes", {}).items():
             key = f"datasets.{name}.positive_classes.{label}"
             if label not in dataset["labels"]:
@@ -27,6 +28,19 @@ def check_study(config: dict) -> None:
                 raise ValueError(f"{key}: '{positive}' is not a class of '{label}' {classes}")
     for name, experiment in config["experiments"].items():
         check_experiment(name, experiment, config["datasets"])
+
+
+def check_audited_groups(name: str, dataset: dict) -> None:
+    sensitive = dataset.get("sensitive_attributes", [])
+    for parts in dataset.get("intersections", []):
+        for attribute in parts:
+            if attribute not in sensitive:
+                raise ValueError(f"datasets.{name}.intersections: '{attribute}' is not one of its sensitive_attributes {sensitive}")
+    for attribute, group in dataset.get("privileged_groups", {}).items():
+        if attribute not in sensitive:
+            raise ValueError(f"datasets.{name}.privileged_groups: '{attribute}' is not one of its sensitive_attributes {sensitive}")
+        if group not in dataset["labels"][attribute]:
+            raise ValueError(f"datasets.{name}.privileged_groups.{attribute}: '{group}' is not a group of '{attribute}'")
 
 
 def check_experiment(name: str, experiment: dict, datasets: dict) -> None:

@@ -7,9 +7,14 @@ import sys
 import pandas as pd
 import pytest
 
-from faceaudit.fairness import audit_fairness
+from faceaudit.fairness import AIF360_METRICS, audit_fairness
 
 GENDER = {"gender": ["Female", "Male"]}
+
+
+def only(values: dict, keys) -> dict:
+    """The named entries, leaving out the intervals and flags that other tests check."""
+    return {key: values[key] for key in keys}
 
 
 def table(rows):
@@ -58,7 +63,7 @@ def test_groups_are_sorted_with_hand_computed_rates(three_group_audit):
         "C": {"n": 2, "accuracy": 1 / 2, "error_rate": 1 / 2, "tpr": 0.0, "fpr": 0.0, "selection_rate": 0.0},
     }
     for name, rates in expected.items():
-        assert groups[name] == pytest.approx(rates), name
+        assert only(groups[name], rates) == pytest.approx(rates), name
 
 
 def test_accuracy_gap_ratio_and_extreme_groups(three_group_audit):
@@ -96,7 +101,7 @@ def test_aif360_group_versus_rest_equals_hand_computation(three_group_audit):
     vs_rest = three_group_audit["gender"]["group"]["vs_rest"]
     assert list(vs_rest) == ["A", "B", "C"]
     for name, metrics in expected.items():
-        assert vs_rest[name] == pytest.approx(metrics), name
+        assert only(vs_rest[name], metrics) == pytest.approx(metrics), name
 
 
 def test_attribute_named_like_the_target_is_skipped(three_group_audit):
@@ -117,7 +122,7 @@ def test_undefined_rates_are_none():
         GENDER, ["group"], {},
     )["gender"]["group"]
     assert audit["groups"]["Y"]["tpr"] is None
-    assert audit["vs_rest"]["X"] == {
+    assert only(audit["vs_rest"]["X"], AIF360_METRICS) == {
         "disparate_impact": None,
         "statistical_parity_difference": 1.0,
         "equal_opportunity_difference": None,
@@ -149,7 +154,7 @@ def test_multiclass_target_has_groups_and_gaps_but_no_vs_rest():
     }
     assert list(by_group["groups"]) == list(expected)
     for name, rates in expected.items():
-        assert by_group["groups"][name] == pytest.approx(rates), name
+        assert only(by_group["groups"][name], rates) == pytest.approx(rates), name
     assert by_group["accuracy_gap"] == pytest.approx(1 / 4)
     assert by_group["worst_group"] == "C"
     # Female rows (1, 4, 5, 8, 9): 2 of 5 right; Male rows (0, 2, 3, 6, 7): all right.
@@ -194,3 +199,74 @@ def test_aif360_import_is_quiet_and_leaves_logging_as_it_was():
     assert result.returncode == 0, result.stderr
     assert "inFairness" not in result.stderr
     assert "WARNING:root" not in result.stderr
+
+
+def test_bootstrap_recomputes_aif360s_metrics_exactly_on_the_full_sample():
+    import numpy as np
+
+    from faceaudit.fairness import aif360_metrics, resampled_aif360_metrics
+
+    rng = np.random.default_rng(4)
+    actual, predicted, unprivileged = (rng.random(300) < share for share in (0.5, 0.45, 0.3))
+    whole_sample = np.ones((1, 300), dtype=np.float32)
+    resampled = resampled_aif360_metrics(whole_sample, actual, predicted, unprivileged)
+    expected = aif360_metrics(actual, predicted, unprivileged)
+    assert {name: float(values[0]) for name, values in resampled.items()} == pytest.approx(expected, rel=1e-5)
+
+
+def test_intervals_surround_the_estimates_and_can_be_turned_off(three_group_audit):
+    by_group = three_group_audit["gender"]["group"]
+    for name, rates in by_group["groups"].items():
+        low, high = rates["accuracy_ci"]
+        assert low <= rates["accuracy"] <= high, name
+    low, high = by_group["vs_rest"]["A"]["ci"]["statistical_parity_difference"]
+    assert low <= by_group["vs_rest"]["A"]["statistical_parity_difference"] <= high
+    assert by_group["accuracy_gap_ci"][1] >= by_group["accuracy_gap"]
+    unresampled = audit_fairness(three_group_table(), GENDER, ["group"], {"gender": "Male"}, resamples=0)
+    assert unresampled["gender"]["group"]["accuracy_vs_rest"]["C"] == {"difference": pytest.approx(1 / 2 - 6 / 8), "ci": None}
+    assert "accuracy_ci" not in unresampled["gender"]["group"]["groups"]["A"]
+
+
+def test_four_fifths_rule_is_flagged(three_group_audit):
+    vs_rest = three_group_audit["gender"]["group"]["vs_rest"]
+    assert vs_rest["A"]["four_fifths_rule"] == "passes"  # DI = (3/4) / (1/6) > 1
+    assert vs_rest["B"]["four_fifths_rule"] == "fails"  # DI = (1/4) / (3/6) = 0.5
+    assert vs_rest["C"]["four_fifths_rule"] == "fails"  # DI = 0
+
+
+def test_privileged_group_against_everyone_else():
+    audit = audit_fairness(three_group_table(), GENDER, ["group"], {"gender": "Male"}, privileged_groups={"group": "A"})
+    privileged = audit["gender"]["group"]["privileged"]
+    # Unprivileged B+C: selection 1/6, TPR 1/3, FPR 0; privileged A: selection 3/4, TPR 1, FPR 1/2.
+    assert privileged["privileged_group"] == "A"
+    assert only(privileged, AIF360_METRICS) == pytest.approx({
+        "disparate_impact": (1 / 6) / (3 / 4),
+        "statistical_parity_difference": 1 / 6 - 3 / 4,
+        "equal_opportunity_difference": 1 / 3 - 1,
+        "average_odds_difference": ((0 - 1 / 2) + (1 / 3 - 1)) / 2,
+    })
+
+
+def test_intersections_are_audited_as_one_attribute():
+    predictions = three_group_table()
+    predictions["age_true"] = ["old", "young"] * 5
+    predictions["age_pred"] = ["old"] * 10
+    predictions["band"] = ["x", "y"] * 5
+    audit = audit_fairness(predictions, {"age": ["young", "old"], **GENDER}, ["group", "band"], {},
+                           intersections=[["group", "band"], ["gender", "group"]], resamples=50)
+    by_intersection = audit["age"]["group+band"]["groups"]
+    assert set(by_intersection) == {"A+x", "A+y", "B+x", "B+y", "C+x", "C+y"}
+    assert only(by_intersection["C+x"], ["n", "accuracy"]) == {"n": 1, "accuracy": 1.0}
+    assert audit["age"]["gender+group"]["groups"]["Female+A"]["n"] == 2
+    assert audit["gender"]["skipped_attributes"]["gender+group"] == "the attribute is the target itself"
+
+
+def test_multiclass_targets_get_per_class_tpr_gaps():
+    predictions = three_group_table()
+    predictions["age_true"] = ["0-2", "3-9", "0-2", "10-19", "3-9", "3-9", "10-19", "0-2", "0-2", "3-9"]
+    predictions["age_pred"] = ["0-2", "0-2", "0-2", "10-19", "3-9", "0-2", "10-19", "0-2", "3-9", "3-9"]
+    gaps = audit_fairness(predictions, {"age": ["0-2", "3-9", "10-19"]}, ["group"], {})["age"]["group"]["class_tpr_gaps"]
+    # 3-9: A has rows 4, 5 (one right), B row 9 (right), C row 1 (wrong).
+    assert gaps["3-9"]["tpr"] == {"A": 0.5, "B": 1.0, "C": 0.0}
+    assert gaps["3-9"]["gap"] == 1.0
+    assert gaps["10-19"]["tpr"] == {"A": 1.0, "B": 1.0, "C": None}

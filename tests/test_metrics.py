@@ -45,13 +45,16 @@ def three_class_table():
     """
     pairs = [("a", "a")] * 3 + [("a", "b")] + [("b", "a")] + [("b", "b")] * 2 + [("b", "c")]
     pairs += [("c", "b")] * 2 + [("c", "c")] * 2
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "path": [f"img_{i}.jpg" for i in range(len(pairs))],
             "shade_true": [true for true, _ in pairs],
             "shade_pred": [predicted for _, predicted in pairs],
         }
     )
+    for index, name in enumerate("abc"):  # 0.8 for the predicted class, 0.1 for the others
+        table[f"shade_score_{index}"] = [0.8 if predicted == name else 0.1 for _, predicted in pairs]
+    return table
 
 
 def test_binary_scores_are_the_hand_computed_ones():
@@ -76,7 +79,12 @@ def test_binary_per_class_and_confusion_matrix():
     assert female["specificity"] == pytest.approx(4 / 5)
     assert female["f1"] == pytest.approx(2 / 3)
     assert metrics["per_class"]["Male"]["support"] == 5
-    assert metrics["confusion_matrix"] == {"labels": ["Female", "Male"], "counts": [[3, 2], [1, 4]]}
+    assert metrics["confusion_matrix"] == {
+        "labels": ["Female", "Male"],
+        "counts": [[3, 2], [1, 4]],
+        "normalised": [[3 / 5, 2 / 5], [1 / 5, 4 / 5]],
+    }
+    assert metrics["balanced_accuracy"] == pytest.approx((3 / 5 + 4 / 5) / 2)
 
 
 def test_positive_class_defaults_to_the_last_class():
@@ -152,7 +160,7 @@ def test_zero_division_is_none_without_warnings():
 def test_three_class_confusion_matrix_cell_by_cell():
     metrics = compute_metrics(three_class_table(), {"shade": ["a", "b", "c"]}, {})["shade"]
     assert metrics["kind"] == "multiclass"
-    assert "positive_class" not in metrics and "roc" not in metrics
+    assert "positive_class" not in metrics
     assert metrics["confusion_matrix"]["labels"] == ["a", "b", "c"]
     counts = metrics["confusion_matrix"]["counts"]
     expected = [[3, 1, 0], [1, 2, 1], [0, 2, 2]]
@@ -188,7 +196,9 @@ def test_macro_leaves_out_undefined_classes_like_sklearn_nan():
     # specificity are undefined and left out of the averages.
     table = three_class_table()
     labels = ["a", "b", "c", "d"]
+    table["shade_score_3"] = 0.0
     metrics = compute_metrics(table, {"shade": labels}, {})["shade"]
+    assert metrics["roc"]["per_class"]["d"]["auc"] is None
     assert metrics["per_class"]["d"]["precision"] is None
     true, predicted = table["shade_true"], table["shade_pred"]
     for name, score in [("precision", precision_score), ("sensitivity", recall_score), ("f1", f1_score)]:
@@ -223,3 +233,18 @@ def test_every_target_is_reported_and_json_safe():
     metrics = compute_metrics(table, {**GENDER, "shade": ["a", "b", "c"]}, {})
     assert set(metrics) == {"gender", "shade"}
     json.dumps(metrics, allow_nan=False)
+
+
+def test_multiclass_roc_is_one_vs_rest_with_macro_auc():
+    from sklearn.metrics import roc_auc_score
+
+    table = three_class_table()
+    metrics = compute_metrics(table, {"shade": ["a", "b", "c"]}, {})["shade"]
+    # Class a: positives score .8 .8 .8 .1, negatives .8 once and .1 seven times:
+    # 3 x 7 wins, and 3 x 1 + 1 x 7 ties (half a win each), out of 4 x 8 pairs.
+    assert metrics["roc"]["per_class"]["a"]["auc"] == pytest.approx((21 + 0.5 * 10) / 32)
+    scores = table[[f"shade_score_{index}" for index in range(3)]].to_numpy()
+    expected = roc_auc_score(table["shade_true"], scores, multi_class="ovr", average="macro")
+    assert metrics["roc"]["auc"] == pytest.approx(expected)
+    assert metrics["balanced_accuracy"] == pytest.approx((3 / 4 + 2 / 4 + 2 / 4) / 3)
+    assert metrics["f1_macro"] == metrics["f1"]

@@ -90,6 +90,9 @@ def get_evaluation_setting(*keys):
             "targets": run["targets"],
             "positive_classes": study.positive_classes(dataset, run["targets"]),
             "sensitive_attributes": list(dataset["sensitive_attributes"]),
+            "intersections": list(dataset["intersections"]),
+            "privileged_groups": dict(dataset["privileged_groups"]),
+            "audit": dict(config["audit"]),
         }
         return {key: available[key] for key in keys}
 

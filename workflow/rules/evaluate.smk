@@ -19,7 +19,14 @@ rule fairness:
         fairness="results/runs/{run}/fairness/{eval_set}.json",
         figure="results/runs/{run}/figures/group_accuracy_{eval_set}.png",
     params:
-        evaluation=get_evaluation_setting("targets", "positive_classes", "sensitive_attributes"),
+        evaluation=get_evaluation_setting(
+            "targets",
+            "positive_classes",
+            "sensitive_attributes",
+            "intersections",
+            "privileged_groups",
+            "audit",
+        ),
     log:
         "logs/fairness/{run}/{eval_set}.log",
     script:

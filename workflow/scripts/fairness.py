@@ -13,7 +13,14 @@ from faceaudit.plots import plot_group_accuracy
 predictions = pd.read_csv(snakemake.input.predictions, dtype={"path": str})
 evaluation = snakemake.params.evaluation
 audit = audit_fairness(
-    predictions, evaluation["targets"], evaluation["sensitive_attributes"], evaluation["positive_classes"]
+    predictions,
+    evaluation["targets"],
+    evaluation["sensitive_attributes"],
+    evaluation["positive_classes"],
+    intersections=evaluation["intersections"],
+    privileged_groups=evaluation["privileged_groups"],
+    resamples=evaluation["audit"]["bootstrap_resamples"],
+    seed=evaluation["audit"]["seed"],
 )
 Path(snakemake.output.fairness).write_text(json.dumps(audit, indent=2))
 plot_group_accuracy(audit, Path(snakemake.output.figure))
