@@ -54,7 +54,8 @@ def generate_synthetic_dataset(
     label_noise = np.array([float(group.get("label_noise", 0.0)) for group in groups])
     recorded_gender, recorded_age = apply_label_noise(rng, group_index, gender_index, age_index, label_noise, len(age_classes))
     signal_per_group = np.array([float(group.get("signal", signal)) for group in groups])
-    faces = sample_face_parameters(rng, group_index, gender_index, age_index, signal_per_group, len(groups), len(age_classes))
+    tone_per_group = group_skin_tones(groups)
+    faces = sample_face_parameters(rng, group_index, gender_index, age_index, signal_per_group, tone_per_group, len(age_classes))
     images = (finish_image(rng, draw_face(face, image_size * SUPERSAMPLING), image_size, face.brightness) for face in faces)
     labels = pd.DataFrame(
         {
@@ -94,6 +95,7 @@ def validate_arguments(n_images, image_size, signal, groups, gender_classes, age
             raise ValueError(f"group {group['name']!r} has a negative share: {group['share']}")
         check_unit_interval(f"label_noise of group {group['name']!r}", group.get("label_noise", 0.0))
         check_unit_interval(f"signal of group {group['name']!r}", group.get("signal", signal))
+        check_unit_interval(f"skin_tone of group {group['name']!r}", group.get("skin_tone", 0.0))
     if sum(group["share"] for group in groups) <= 0:
         raise ValueError(f"group shares are all zero: {names}")
 
@@ -124,7 +126,7 @@ def apply_label_noise(rng, group_index, gender_index, age_index, label_noise, n_
     return recorded_gender, recorded_age
 
 
-def sample_face_parameters(rng, group_index, gender_index, age_index, signal_per_group, n_groups, n_age):
+def sample_face_parameters(rng, group_index, gender_index, age_index, signal_per_group, tone_per_group, n_age):
     """Mix label features with random ones by the group's signal, and draw the nuisance parameters."""
     n_images = len(group_index)
     signal = signal_per_group[group_index]
@@ -132,7 +134,8 @@ def sample_face_parameters(rng, group_index, gender_index, age_index, signal_per
     age_label_feature = age_index / (n_age - 1)
     gender_feature = signal * gender_label_feature + (1 - signal) * rng.random(n_images)
     age_feature = signal * age_label_feature + (1 - signal) * rng.random(n_images)
-    skin = skin_tones(group_index, n_groups) * rng.uniform(0.93, 1.07, size=(n_images, 1))
+    position = tone_per_group[group_index][:, None]
+    skin = (LIGHTEST_SKIN + position * (DARKEST_SKIN - LIGHTEST_SKIN)) * rng.uniform(0.93, 1.07, size=(n_images, 1))
     hair = rng.uniform(25, 95, size=(n_images, 1)) * rng.uniform(0.75, 1.0, size=(n_images, 3))
     background = rng.uniform(110, 245, size=(n_images, 3))
     clothing = rng.uniform(30, 230, size=(n_images, 3))
@@ -156,10 +159,10 @@ def sample_face_parameters(rng, group_index, gender_index, age_index, signal_per
     ]
 
 
-def skin_tones(group_index: np.ndarray, n_groups: int) -> np.ndarray:
-    """Each group's base tone, evenly spaced from light to dark by group index."""
-    position = group_index / (n_groups - 1) if n_groups > 1 else np.zeros(len(group_index))
-    return LIGHTEST_SKIN + position[:, None] * (DARKEST_SKIN - LIGHTEST_SKIN)
+def group_skin_tones(groups: list[dict]) -> np.ndarray:
+    """Each group's base tone from 0 (lightest) to 1 (darkest): its `skin_tone`, else evenly spaced by position."""
+    spaced = np.linspace(0.0, 1.0, len(groups)) if len(groups) > 1 else np.zeros(1)
+    return np.array([float(group.get("skin_tone", default)) for group, default in zip(groups, spaced)])
 
 
 def gray_hair(hair: np.ndarray, age_feature: float) -> np.ndarray:

@@ -195,3 +195,14 @@ def test_bad_arguments_raise_value_error_naming_the_value(tmp_path, overrides, m
 
     assert message in str(raised.value)
     assert not (tmp_path / "labels.csv").exists()
+
+
+def test_configured_skin_tone_overrides_the_spacing(tmp_path):
+    groups = [{"name": "A", "share": 1, "skin_tone": 1.0}, {"name": "B", "share": 1, "skin_tone": 1.0}]
+    labels = generate_synthetic_dataset(tmp_path, n_images=40, image_size=32, seed=2, signal=0.9, groups=groups,
+                                        gender_classes=["Female", "Male"], age_classes=["young", "old"])
+    assert set(labels["group"]) == {"A", "B"}
+    with pytest.raises(ValueError, match="skin_tone of group 'A'"):
+        generate_synthetic_dataset(tmp_path, n_images=4, image_size=32, seed=2, signal=0.9,
+                                   groups=[{"name": "A", "share": 1, "skin_tone": 2}],
+                                   gender_classes=["Female", "Male"], age_classes=["young", "old"])
