@@ -33,12 +33,11 @@ def plot_training_curves(history_path: Path, out_path: Path) -> None:
 
 
 def plot_metrics(metrics: dict, out_dir: Path) -> None:
-    """One confusion matrix per target, and a ROC curve per binary target."""
+    """One confusion matrix and one ROC figure per target."""
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     for target, result in metrics.items():
         plot_confusion_matrix(target, result["confusion_matrix"], Path(out_dir) / f"confusion_{target}.png")
-        if result["kind"] == "binary":
-            plot_roc(target, result, Path(out_dir) / f"roc_{target}.png")
+        plot_roc(target, result, Path(out_dir) / f"roc_{target}.png")
 
 
 def plot_confusion_matrix(target: str, confusion: dict, out_path: Path) -> None:
@@ -57,31 +56,44 @@ def plot_confusion_matrix(target: str, confusion: dict, out_path: Path) -> None:
 
 
 def plot_roc(target: str, result: dict, out_path: Path) -> None:
+    """The positive class's ROC curve for a binary target; one curve per class (one-vs-rest) otherwise."""
     roc = result["roc"]
-    figure, axis = plt.subplots(figsize=(4.5, 4.5))
-    auc = "n/a" if roc["auc"] is None else f"{roc['auc']:.3f}"
-    axis.plot(roc["fpr"], roc["tpr"], label=f"AUC = {auc}")
+    curves = {result["positive_class"]: roc} if result["kind"] == "binary" else roc["per_class"]
+    figure, axis = plt.subplots(figsize=(5.5, 5))
+    for name, curve in curves.items():
+        if curve["auc"] is not None:
+            axis.plot(curve["fpr"], curve["tpr"], label=f"{name}: AUC {curve['auc']:.3f}")
     axis.plot([0, 1], [0, 1], linestyle=":", color="gray", label="chance")
-    axis.set(xlabel="false positive rate", ylabel="true positive rate",
-             title=f"ROC, {target} (positive: {result['positive_class']})")
-    axis.legend(loc="lower right")
+    title = f"ROC, {target} (positive: {result['positive_class']})" if result["kind"] == "binary" else f"ROC one-vs-rest, {target}"
+    axis.set(xlabel="false positive rate", ylabel="true positive rate", title=title)
+    axis.legend(loc="lower right", fontsize="small")
     save(figure, out_path)
 
 
 def plot_group_accuracy(audit: dict, out_path: Path) -> None:
-    """Accuracy of each group, one panel per (target, sensitive attribute); the group's size is written on its bar."""
+    """Accuracy of each group with its 95% interval, one panel per (target, sensitive attribute); sizes on the bars."""
     panels = [(target, attribute, result) for target, by_attribute in audit.items()
               for attribute, result in by_attribute.items() if attribute != "skipped_attributes"]
     figure, axes = plt.subplots(1, max(len(panels), 1), figsize=(4 * max(len(panels), 1), 3.5), squeeze=False)
     for axis, (target, attribute, result) in zip(axes[0], panels):
         names = list(result["groups"])
         accuracies = [result["groups"][name]["accuracy"] or 0.0 for name in names]
-        bars = axis.bar(names, accuracies, color="steelblue")
+        bars = axis.bar(names, accuracies, color="steelblue", yerr=interval_error_bars(result["groups"], names, accuracies),
+                        capsize=4, ecolor="black")
         for bar, name in zip(bars, names):
             axis.annotate(f"n={result['groups'][name]['n']}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                           ha="center", va="bottom", fontsize="small")
         axis.set(ylim=(0, 1.1), ylabel="accuracy", title=f"{target} by {attribute}")
+        axis.tick_params(axis="x", labelrotation=45 if len(names) > 4 else 0)
     if not panels:
         axes[0][0].text(0.5, 0.5, "no sensitive attribute to audit", ha="center")
         axes[0][0].axis("off")
     save(figure, out_path)
+
+
+def interval_error_bars(groups: dict, names: list[str], values: list[float]):
+    """Matplotlib's (2, n) error bar lengths from each group's accuracy_ci; None when there are no intervals."""
+    intervals = [groups[name].get("accuracy_ci") for name in names]
+    if not all(intervals):
+        return None
+    return np.array([[value - low, high - value] for value, (low, high) in zip(values, intervals)]).T.clip(min=0)

@@ -1,57 +1,24 @@
 """The study's HTML report: an overview of all runs and a page per run, self-contained (figures embedded), offline."""
 
-import base64
-import html
 import json
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
-LIMITATIONS = (
-    "Demographic labels are the dataset's own words and categories. They cannot capture what they leave out: "
-    "gender recorded as binary, coarse race or group categories that hide variation within them, and ages that "
-    "are annotators' estimates binned into ranges. A fairness gap measured here is a gap between these recorded "
-    "categories on this data, not a property of people. The default study uses a synthetic dataset of drawn faces "
-    "whose groups and biases are set in the config."
-)
+from faceaudit.html import embed_png, escape, interval_text, key_value_table, name_cell, number, page, table
+from faceaudit.model_card import LIMITATIONS, UNCERTAINTY, model_card
 
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
-th { background: #f0f0f0; } td.name, th.name { text-align: left; }
-img { max-width: 100%; margin: 0.5em 0; } pre { background: #f7f7f7; padding: 1em; overflow-x: auto; }
-.note { background: #fff8e0; padding: 0.8em; border-left: 4px solid #e0b000; }
-"""
-
-
-def escape(value) -> str:
-    return html.escape(str(value))
-
-
-def number(value, digits: int = 4) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def metric_cell(value, run: str, key: str) -> str:
-    """A table cell that carries the exact value too, so tests and readers can check it against the JSON files."""
-    exact = "" if value is None else f' data-value="{value!r}"'
-    return f'<td data-run="{escape(run)}" data-key="{escape(key)}"{exact}>{number(value)}</td>'
-
-
-def embed_png(path: Path, alt: str) -> str:
-    encoded = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    return f'<img alt="{escape(alt)}" src="data:image/png;base64,{encoded}">'
-
-
-def page(title: str, body: str) -> str:
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body>\n{body}\n</body></html>\n")
-
-
-def table(headers: list[str], rows: list[str]) -> str:
-    head = "".join(f"<th>{escape(header)}</th>" for header in headers)
-    return f"<table><tr>{head}</tr>\n" + "\n".join(f"<tr>{row}</tr>" for row in rows) + "</table>"
+# Overview columns: (key in the row, header, which value is best: "high", "low", "near_one" or None).
+OVERVIEW_COLUMNS = [
+    ("accuracy", "accuracy", "high"),
+    ("balanced_accuracy", "balanced accuracy", "high"),
+    ("f1", "F1", "high"),
+    ("auc", "AUC", "high"),
+    ("accuracy_gap", "largest group accuracy gap", "low"),
+    ("disparate_impact_min", "lowest disparate impact", "near_one"),
+]
+AIF360_METRICS = ["disparate_impact", "statistical_parity_difference", "equal_opportunity_difference", "average_odds_difference"]
 
 
 def read_json(path: Path) -> dict:
@@ -68,55 +35,106 @@ def load_run_results(runs_dir: Path, run: dict) -> dict:
     }
 
 
-def largest_gap(fairness: dict) -> tuple[float | None, str]:
-    """The largest best-vs-worst group accuracy gap over the sensitive attributes of one target."""
-    gaps = [(result["accuracy_gap"], attribute) for attribute, result in fairness.items()
-            if attribute != "skipped_attributes" and result.get("accuracy_gap") is not None]
-    return max(gaps) if gaps else (None, "")
+def audited_attributes(fairness: dict):
+    return [(attribute, audit) for attribute, audit in fairness.items() if attribute != "skipped_attributes"]
 
 
-def lowest_disparate_impact(fairness: dict) -> tuple[float | None, str]:
-    values = [(scores["disparate_impact"], f"{attribute}={group}") for attribute, result in fairness.items()
-              if attribute != "skipped_attributes" for group, scores in result.get("vs_rest", {}).items()
-              if scores["disparate_impact"] is not None]
+def largest_gap(fairness: dict) -> tuple:
+    """(gap, its interval, attribute) of the largest best-vs-worst accuracy gap over one target's attributes."""
+    gaps = [(audit["accuracy_gap"], audit.get("accuracy_gap_ci"), attribute) for attribute, audit in audited_attributes(fairness)]
+    return max(gaps, key=lambda gap: gap[0]) if gaps else (None, None, "")
+
+
+def lowest_disparate_impact(fairness: dict) -> tuple:
+    values = [(scores["disparate_impact"], f"{attribute}={group}") for attribute, audit in audited_attributes(fairness)
+              for group, scores in audit.get("vs_rest", {}).items() if scores["disparate_impact"] is not None]
     return min(values) if values else (None, "")
 
 
-def overview_rows(runs: dict, results: dict) -> list[str]:
+def overview_rows(runs: dict, results: dict) -> list[dict]:
     rows = []
     for name, run in runs.items():
         for eval_set in run["eval_sets"]:
             for target in run["targets"]:
-                rows.append(overview_row(name, run, results[name], eval_set, target))
+                metrics = results[name]["metrics"][eval_set][target]
+                fairness = results[name]["fairness"][eval_set][target]
+                gap, gap_interval, gap_attribute = largest_gap(fairness)
+                impact, impact_group = lowest_disparate_impact(fairness)
+                rows.append({
+                    "run": name, "model": run["model"], "eval_set": eval_set, "target": target,
+                    "accuracy": metrics["accuracy"], "balanced_accuracy": metrics["balanced_accuracy"],
+                    "f1": metrics["f1"], "auc": metrics["roc"]["auc"],
+                    "accuracy_gap": gap, "gap_interval": gap_interval, "gap_attribute": gap_attribute,
+                    "disparate_impact_min": impact, "impact_group": impact_group,
+                    "training_seconds": results[name]["info"]["training_seconds"],
+                })
     return rows
 
 
-def overview_row(name: str, run: dict, result: dict, eval_set: str, target: str) -> str:
-    metrics = result["metrics"][eval_set][target]
-    fairness = result["fairness"][eval_set][target]
-    gap, gap_attribute = largest_gap(fairness)
-    impact, impact_group = lowest_disparate_impact(fairness)
-    auc = metrics.get("roc", {}).get("auc")
-    key = f"{eval_set}.{target}"
-    cells = [
-        f'<td class="name"><a href="runs/{escape(name)}.html">{escape(name)}</a></td>',
-        f'<td class="name">{escape(run["model"])}</td>',
-        f'<td class="name">{escape(eval_set)}</td>',
-        f'<td class="name">{escape(target)}</td>',
-        metric_cell(metrics["accuracy"], name, f"{key}.accuracy"),
-        metric_cell(metrics["f1"], name, f"{key}.f1"),
-        metric_cell(auc, name, f"{key}.auc"),
-        metric_cell(gap, name, f"{key}.accuracy_gap"),
-        f'<td class="name">{escape(gap_attribute)}</td>',
-        metric_cell(impact, name, f"{key}.disparate_impact_min"),
-        f'<td class="name">{escape(impact_group)}</td>',
-        f"<td>{result['info']['training_seconds']:.1f}</td>",
-    ]
+def extremes(rows: list[dict], key: str, better: str) -> tuple:
+    """(best, worst) value of a column among comparable rows (same eval set and target); None if fewer than 2."""
+    values = [row[key] for row in rows if row[key] is not None]
+    if len(set(values)) < 2:
+        return None, None
+    order = {"high": lambda value: value, "low": lambda value: -value, "near_one": lambda value: -abs(1 - value)}[better]
+    return max(values, key=order), min(values, key=order)
+
+
+def overview_table(rows: list[dict]) -> str:
+    rendered = []
+    for indices in pd.DataFrame(rows).groupby(["eval_set", "target"], sort=False).groups.values():
+        comparable = [rows[index] for index in indices]
+        marks = {key: extremes(comparable, key, better) for key, _, better in OVERVIEW_COLUMNS}
+        rendered += [overview_row(row, marks) for row in comparable]
+    headers = ["run", "model", "eval set", "target", *(header for _, header, _ in OVERVIEW_COLUMNS),
+               "gap 95% CI", "gap attribute", "lowest-impact group vs rest", "training s"]
+    return table(headers, rendered)
+
+
+def overview_row(row: dict, marks: dict) -> str:
+    cells = [name_cell(row["run"], f"runs/{row['run']}.html"), name_cell(row["model"]),
+             name_cell(row["eval_set"]), name_cell(row["target"])]
+    cells += [metric_cell(row[key], row["run"], f"{row['eval_set']}.{row['target']}.{key}", *marks[key])
+              for key, _, _ in OVERVIEW_COLUMNS]
+    cells += [f"<td>{interval_text(row['gap_interval'])}</td>", name_cell(row["gap_attribute"]),
+              name_cell(row["impact_group"]), f"<td>{row['training_seconds']:.1f}</td>"]
     return "".join(cells)
 
 
-OVERVIEW_HEADERS = ["run", "model", "eval set", "target", "accuracy", "F1", "AUC", "largest group accuracy gap",
-                    "attribute", "lowest disparate impact", "group vs rest", "training s"]
+def metric_cell(value, run: str, key: str, best=None, worst=None) -> str:
+    """A cell carrying the exact value too, so tests and readers can check it against the JSON files."""
+    mark = ' class="best"' if value is not None and value == best else ' class="worst"' if value is not None and value == worst else ""
+    exact = "" if value is None else f' data-value="{value!r}"'
+    return f'<td{mark} data-run="{escape(run)}" data-key="{escape(key)}"{exact}>{number(value)}</td>'
+
+
+def grid_section(runs: dict, results: dict) -> str:
+    """Per experiment with a hyperparameter grid: the first target's accuracy on its first eval set, per grid point."""
+    parts = []
+    for experiment in dict.fromkeys(run["experiment"] for run in runs.values()):
+        members = [run for run in runs.values() if run["experiment"] == experiment and run["grid_point"]]
+        if not members:
+            continue
+        eval_set, target = members[0]["eval_sets"][0], next(iter(members[0]["targets"]))
+        accuracy = {run["run"]: results[run["run"]]["metrics"][eval_set][target]["accuracy"] for run in members}
+        parts.append(f"<h3>{escape(experiment)}: {escape(target)} accuracy on {escape(eval_set)}</h3>")
+        parts.append(grid_table(members, accuracy))
+    return "\n".join(["<h2>Hyperparameter grids</h2>", *parts]) if parts else ""
+
+
+def grid_table(members: list[dict], accuracy: dict) -> str:
+    keys = list(members[0]["grid_point"])
+    if len(keys) != 2:
+        return table([*keys, "accuracy"], [
+            "".join(name_cell(run["grid_point"][key]) for key in keys) + f"<td>{number(accuracy[run['run']])}</td>"
+            for run in members])
+    row_key, column_key = keys
+    row_values = list(dict.fromkeys(run["grid_point"][row_key] for run in members))
+    column_values = list(dict.fromkeys(run["grid_point"][column_key] for run in members))
+    cell = {(run["grid_point"][row_key], run["grid_point"][column_key]): accuracy[run["run"]] for run in members}
+    rows = [name_cell(row_value) + "".join(f"<td>{number(cell.get((row_value, column_value)))}</td>" for column_value in column_values)
+            for row_value in row_values]
+    return table([f"{row_key} \\ {column_key}", *map(str, column_values)], rows)
 
 
 def data_section(datasets: dict, data_dir: Path, used: list[str]) -> str:
@@ -130,38 +148,59 @@ def data_section(datasets: dict, data_dir: Path, used: list[str]) -> str:
                      + f" images; {len(rejects)} rows rejected.</p>")
         if len(rejects):
             reasons = rejects["reason"].value_counts()
-            parts.append(table(["reason", "rows"], [f'<td class="name">{escape(reason)}</td><td>{count}</td>'
-                                                    for reason, count in reasons.items()]))
+            parts.append(table(["reason", "rows"], [name_cell(reason) + f"<td>{count}</td>" for reason, count in reasons.items()]))
+        for label in datasets[name]["labels"]:
+            distribution = pd.crosstab(manifest[label], manifest["split"]).reindex(columns=["train", "val", "test"], fill_value=0)
+            parts.append(f"<h4>{escape(label)} per split</h4>")
+            parts.append(table([label, *distribution.columns], [
+                name_cell(value) + "".join(f"<td>{count}</td>" for count in row) for value, row in distribution.iterrows()]))
     return "\n".join(parts)
 
 
-def write_report(runs: dict, datasets: dict, data_dir: Path, runs_dir: Path, out_dir: Path) -> None:
+def environment_section(environment: dict, config: dict) -> str:
+    return "\n".join([
+        "<h2>Environment</h2>", key_value_table(environment),
+        "<h3>Configuration used</h3>", f"<pre>{escape(yaml.safe_dump(config, sort_keys=False))}</pre>",
+    ])
+
+
+def write_report(runs: dict, config: dict, environment: dict, data_dir: Path, runs_dir: Path, out_dir: Path) -> None:
     """Write out_dir/index.html and out_dir/runs/<run>.html from the files the workflow produced."""
     results = {name: load_run_results(runs_dir, run) for name, run in runs.items()}
     used = sorted({run["dataset"] for run in runs.values()})
     body = [
         "<h1>faceaudit report</h1>",
-        f'<p class="note">{escape(LIMITATIONS)}</p>',
+        f'<p class="note">{escape(LIMITATIONS)} {escape(UNCERTAINTY)}</p>',
         "<h2>Runs</h2>",
-        "<p>Accuracy, F1 (positive class for binary targets, macro over classes otherwise) and AUC (binary targets) "
-        "per run and eval set. The fairness columns give the largest accuracy gap between the best and worst group "
-        "of any sensitive attribute, and the lowest disparate impact of any group against the rest "
-        "(below 0.8 fails the four-fifths rule).</p>",
-        table(OVERVIEW_HEADERS, overview_rows(runs, results)),
-        data_section(datasets, data_dir, used),
+        "<p>Per run, eval set and target: accuracy, balanced accuracy, F1 (positive class for binary targets, macro "
+        "over classes otherwise) and AUC (one-vs-rest macro average for multi-class targets). The fairness columns give "
+        "the largest accuracy gap between the best and worst group of any sensitive attribute, with its bootstrap "
+        "interval, and the lowest disparate impact of any group against the rest (below 0.8 fails the four-fifths "
+        "rule). Among runs with the same eval set and target, green marks the best value of a column, red the worst.</p>",
+        overview_table(overview_rows(runs, results)),
+        grid_section(runs, results),
+        data_section(config["datasets"], data_dir, used),
+        environment_section(environment, config),
     ]
     Path(out_dir, "runs").mkdir(parents=True, exist_ok=True)
     Path(out_dir, "index.html").write_text(page("faceaudit report", "\n".join(body)))
     for name, run in runs.items():
-        Path(out_dir, "runs", f"{name}.html").write_text(run_page(run, results[name], Path(runs_dir) / name))
+        split_sizes = split_counts(Path(data_dir) / run["dataset"] / "manifest.csv")
+        Path(out_dir, "runs", f"{name}.html").write_text(run_page(run, results[name], Path(runs_dir) / name, split_sizes))
 
 
-def run_page(run: dict, result: dict, run_dir: Path) -> str:
+def split_counts(manifest_path: Path) -> dict:
+    splits = pd.read_csv(manifest_path, usecols=["split"], dtype=str)["split"].value_counts()
+    return {split: int(splits.get(split, 0)) for split in ("train", "val", "test")}
+
+
+def run_page(run: dict, result: dict, run_dir: Path, split_sizes: dict) -> str:
     info = result["info"]
     parts = [
         '<p><a href="../index.html">back to the overview</a></p>',
         f"<h1>Run {escape(run['run'])}</h1>",
         details_table(run, info),
+        model_card(run, info, result["metrics"], result["fairness"], split_sizes),
         "<h2>Training curves</h2>",
         embed_png(run_dir / "figures" / "training_curves.png", "training curves"),
     ]
@@ -175,61 +214,82 @@ def run_page(run: dict, result: dict, run_dir: Path) -> str:
 
 
 def details_table(run: dict, info: dict) -> str:
-    throughput = info["images_per_second"]
+    throughput = sorted(info["images_per_second"])
     details = {
         "experiment": run["experiment"], "dataset": run["dataset"], "model": run["model"],
         "targets": ", ".join(run["targets"]), "input": f"{run['image_size']}x{run['image_size']} {run['color']}",
-        **{key: value for key, value in run["hyperparameters"].items()},
+        **run["hyperparameters"],
         "seed": run["seed"], "parameters": f"{info['parameters']:,}", "epochs completed": info["epochs_completed"],
         "training time (s)": info["training_seconds"],
-        "throughput (images/s, median epoch)": sorted(throughput)[len(throughput) // 2] if throughput else "n/a",
+        "throughput (images/s, median epoch)": throughput[len(throughput) // 2] if throughput else "n/a",
         "host": info["host"], "SLURM job": info["slurm_job_id"] or "none (local run)",
-        "GPUs": ", ".join(info["gpus"]) or "none (CPU)", "TensorFlow / Keras": f"{info['tensorflow_version']} / {info['keras_version']}",
+        "GPUs": ", ".join(info["gpus"]) or "none (CPU)",
+        "TensorFlow / Keras": f"{info['tensorflow_version']} / {info['keras_version']}",
     }
-    return table(["setting", "value"], [f'<td class="name">{escape(key)}</td><td class="name">{escape(value)}</td>'
-                                        for key, value in details.items()])
+    return key_value_table(details)
 
 
 def target_section(target: str, metrics: dict, figures_dir: Path) -> str:
-    names = ["accuracy", "precision", "sensitivity", "specificity", "f1"]
-    summary = "(positive class " + escape(metrics["positive_class"]) + ")" if metrics["kind"] == "binary" else "(macro averages)"
-    rows = ["".join([f'<td class="name">{escape(name)}</td>', f"<td>{number(metrics[name])}</td>"]) for name in names]
-    if metrics["kind"] == "binary":
-        rows.append(f'<td class="name">AUC</td><td>{number(metrics["roc"]["auc"])}</td>')
-    per_class = [f'<td class="name">{escape(cls)}</td>' + "".join(f"<td>{number(values[key]) if key != 'support' else values[key]}</td>"
-                 for key in ("support", "precision", "sensitivity", "specificity", "f1")) for cls, values in metrics["per_class"].items()]
-    parts = [f"<h3>{escape(target)} {summary}, n = {metrics['n']}</h3>", table(["metric", "value"], rows),
-             table(["class", "support", "precision", "sensitivity", "specificity", "F1"], per_class),
-             embed_png(figures_dir / f"confusion_{target}.png", f"confusion matrix {target}")]
-    if metrics["kind"] == "binary":
-        parts.append(embed_png(figures_dir / f"roc_{target}.png", f"ROC {target}"))
-    return "\n".join(parts)
+    names = ["accuracy", "balanced_accuracy", "precision", "sensitivity", "specificity", "f1", "f1_macro"]
+    summary = f"(positive class {escape(metrics['positive_class'])})" if metrics["kind"] == "binary" else "(macro averages)"
+    rows = [name_cell(name) + f"<td>{number(metrics[name])}</td>" for name in names]
+    rows.append(name_cell("AUC" if metrics["kind"] == "binary" else "AUC (one-vs-rest, macro)") + f"<td>{number(metrics['roc']['auc'])}</td>")
+    per_class = [name_cell(cls) + "".join(f"<td>{values[key] if key == 'support' else number(values[key])}</td>"
+                                          for key in ("support", "precision", "sensitivity", "specificity", "f1"))
+                 for cls, values in metrics["per_class"].items()]
+    return "\n".join([
+        f"<h3>{escape(target)} {summary}, n = {metrics['n']}</h3>", table(["metric", "value"], rows),
+        table(["class", "support", "precision", "sensitivity", "specificity", "F1"], per_class),
+        embed_png(figures_dir / f"confusion_{target}.png", f"confusion matrix {target}"),
+        embed_png(figures_dir / f"roc_{target}.png", f"ROC {target}"),
+    ])
 
 
 def fairness_section(fairness: dict, group_figure: Path) -> str:
-    parts = ["<h3>Fairness</h3>", embed_png(group_figure, "accuracy per group")]
+    parts = ["<h3>Fairness</h3>", embed_png(group_figure, "accuracy per group with 95% intervals")]
     for target, by_attribute in fairness.items():
         for attribute, reason in by_attribute.get("skipped_attributes", {}).items():
             parts.append(f"<p>{escape(target)} by {escape(attribute)}: not audited ({escape(reason)}).</p>")
-        for attribute, result in by_attribute.items():
-            if attribute != "skipped_attributes":
-                parts.append(attribute_tables(target, attribute, result))
+        for attribute, audit in audited_attributes(by_attribute):
+            parts.append(attribute_tables(target, attribute, audit))
     return "\n".join(parts)
 
 
-def attribute_tables(target: str, attribute: str, result: dict) -> str:
-    keys = [key for key in ("n", "accuracy", "error_rate", "tpr", "fpr", "selection_rate")
-            if key in next(iter(result["groups"].values()))]
-    group_rows = [f'<td class="name">{escape(group)}</td>' + "".join(
-        f"<td>{values[key] if key == 'n' else number(values[key])}</td>" for key in keys) for group, values in result["groups"].items()]
-    parts = [f"<h4>{escape(target)} by {escape(attribute)}: accuracy gap {number(result['accuracy_gap'])} "
-             f"(best {escape(result['best_group'])}, worst {escape(result['worst_group'])})</h4>",
-             table(["group", *keys], group_rows)]
-    if result.get("vs_rest"):
-        metric_keys = ["disparate_impact", "statistical_parity_difference", "equal_opportunity_difference", "average_odds_difference"]
-        rows = [f'<td class="name">{escape(group)}</td>' + "".join(f"<td>{number(scores[key])}</td>" for key in metric_keys)
-                for group, scores in result["vs_rest"].items()]
-        parts.append("<p>Each group against the rest (aif360 ClassificationMetric; the group is the unprivileged side, "
-                     "so negative differences and disparate impact below 1 mean the group is predicted positive less often).</p>")
-        parts.append(table(["group", *metric_keys], rows))
+def attribute_tables(target: str, attribute: str, audit: dict) -> str:
+    keys = [key for key in ("n", "accuracy", "error_rate", "tpr", "fpr", "selection_rate") if key in next(iter(audit["groups"].values()))]
+    group_rows = [name_cell(group) + "".join(f"<td>{values[key] if key == 'n' else number(values[key])}</td>" for key in keys)
+                  + f"<td>{interval_text(values.get('accuracy_ci'))}</td>" + versus_rest_cells(audit["accuracy_vs_rest"].get(group))
+                  for group, values in audit["groups"].items()]
+    parts = [f"<h4>{escape(target)} by {escape(attribute)}: accuracy gap {number(audit['accuracy_gap'])} "
+             f"{interval_text(audit.get('accuracy_gap_ci'))} (best {escape(audit['best_group'])}, worst {escape(audit['worst_group'])})</h4>",
+             table(["group", *keys, "accuracy 95% CI", "accuracy minus rest", "95% CI"], group_rows)]
+    if audit.get("vs_rest"):
+        parts.append("<p>Each group against the rest (aif360 ClassificationMetric, the group as the unprivileged side): "
+                     "negative differences and disparate impact below 1 mean the group is predicted positive less often. "
+                     "95% bootstrap intervals in brackets.</p>")
+        parts.append(comparison_table({f"{group} vs rest": scores for group, scores in audit["vs_rest"].items()}))
+    if "privileged" in audit and "disparate_impact" in audit["privileged"]:
+        privileged = audit["privileged"]
+        parts.append(comparison_table({f"others vs {privileged['privileged_group']} (privileged)": privileged}))
+    if "class_tpr_gaps" in audit:
+        parts.append(class_gap_table(audit["class_tpr_gaps"]))
     return "\n".join(parts)
+
+
+def versus_rest_cells(comparison: dict | None) -> str:
+    if comparison is None:
+        return "<td></td><td></td>"
+    return f"<td>{number(comparison['difference'])}</td><td>{interval_text(comparison['ci'])}</td>"
+
+
+def comparison_table(comparisons: dict) -> str:
+    rows = [name_cell(label) + "".join(f"<td>{number(scores[key])} {interval_text(scores['ci'].get(key))}</td>" for key in AIF360_METRICS)
+            + name_cell(scores["four_fifths_rule"] or "n/a") for label, scores in comparisons.items()]
+    return table(["comparison", *AIF360_METRICS, "four-fifths rule"], rows)
+
+
+def class_gap_table(gaps: dict) -> str:
+    groups = list(next(iter(gaps.values()))["tpr"])
+    rows = [name_cell(cls) + "".join(f"<td>{number(values['tpr'][group])}</td>" for group in groups) + f"<td>{number(values['gap'])}</td>"
+            for cls, values in gaps.items()]
+    return "<p>Sensitivity (TPR) of each class per group, and the best-minus-worst gap.</p>" + table(["class", *groups, "gap"], rows)

@@ -28,11 +28,13 @@ def predictions_table() -> pd.DataFrame:
     })
 
 
-def write_run(runs_dir, name: str) -> dict:
+def write_run(runs_dir, name: str, correct_rows: int = 8, grid_point: dict | None = None) -> dict:
     run_dir = runs_dir / name
     (run_dir / "metrics").mkdir(parents=True)
     (run_dir / "fairness").mkdir()
     predictions = predictions_table()
+    # Each run gets a different number of right answers among the first rows, so runs can be ranked.
+    predictions.loc[: correct_rows - 1, "gender_pred"] = predictions.loc[: correct_rows - 1, "gender_true"]
     metrics = compute_metrics(predictions, {"gender": GENDER}, {"gender": "Male"})
     audit = audit_fairness(predictions, {"gender": GENDER}, ["group"], {"gender": "Male"})
     (run_dir / "metrics/test.json").write_text(json.dumps(metrics))
@@ -42,8 +44,8 @@ def write_run(runs_dir, name: str) -> dict:
     pd.DataFrame({"epoch": [0, 1], "accuracy": [0.6, 0.8], "loss": [0.7, 0.5], "val_accuracy": [0.55, 0.75],
                   "val_loss": [0.72, 0.6]}).to_csv(run_dir / "history.csv", index=False)
     plot_training_curves(run_dir / "history.csv", run_dir / "figures/training_curves.png")
-    spec = {"run": name, "experiment": name, "dataset": "faces", "model": "small_cnn", "targets": {"gender": GENDER},
-            "image_size": 16, "color": "gray", "grid_point": {}, "seed": 1, "eval_sets": ["test"],
+    spec = {"run": name, "experiment": name.split("__")[0], "dataset": "faces", "model": "small_cnn", "targets": {"gender": GENDER},
+            "image_size": 16, "color": "gray", "grid_point": grid_point or {}, "seed": 1, "eval_sets": ["test"],
             "hyperparameters": {"learning_rate": 0.001, "batch_size": 8, "epochs": 2, "optimizer": "adam"}}
     info = {**spec, "parameters": 1234, "architecture": "Dense <layer>", "epochs_completed": 2, "training_seconds": 3.5,
             "images_per_second": [100.0, 120.0], "host": "node1", "slurm_job_id": None, "gpus": [],
@@ -54,18 +56,24 @@ def write_run(runs_dir, name: str) -> dict:
 
 @pytest.fixture
 def report(tmp_path):
-    runs = {name: write_run(tmp_path / "runs", name) for name in ("first", "second")}
+    runs = {"first": write_run(tmp_path / "runs", "first", correct_rows=0),
+            "second": write_run(tmp_path / "runs", "second", correct_rows=3)}
+    for learning_rate, batch_size, correct in ((0.1, 8, 1), (0.1, 16, 2), (0.01, 8, 4), (0.01, 16, 5)):
+        name = f"sweep__bs{batch_size}_lr{learning_rate:g}"
+        runs[name] = write_run(tmp_path / "runs", name, correct, {"batch_size": batch_size, "learning_rate": learning_rate})
     data_dir = tmp_path / "data" / "faces"
     data_dir.mkdir(parents=True)
     pd.DataFrame({"path": ["a.jpg", "b.jpg"], "split": ["train", "test"], "gender": GENDER}).to_csv(data_dir / "manifest.csv", index=False)
     pd.DataFrame({"path": ["c.jpg"], "gender": ["X"], "reason": ["unknown gender value 'X'"]}).to_csv(data_dir / "rejects.csv", index=False)
-    write_report(runs, {"faces": {"layout": "synthetic"}}, tmp_path / "data", tmp_path / "runs", tmp_path / "report")
+    config = {"datasets": {"faces": {"layout": "synthetic", "labels": {"gender": GENDER}}}, "experiments": {"first": {"model": "small_cnn"}}}
+    environment = {"python": "3.11", "workflow commit": "abc123"}
+    write_report(runs, config, environment, tmp_path / "data", tmp_path / "runs", tmp_path / "report")
     return tmp_path / "report"
 
 
 def test_overview_shows_each_runs_numbers_and_links_its_page(report):
     index = (report / "index.html").read_text()
-    assert 'data-key="test.gender.accuracy" data-value="0.75"' in index  # 6 of 8 correct
+    assert 'data-key="test.gender.accuracy" data-value="0.75"' in index  # the "first" run: 6 of 8 correct
     for name in ("first", "second"):
         assert f'href="runs/{name}.html"' in index and (report / "runs" / f"{name}.html").exists()
     assert "1 rows rejected" in index and "unknown gender value" in index
@@ -86,3 +94,46 @@ def test_every_figure_is_an_embedded_png(report):
     for source in sources:
         assert source.startswith("data:image/png;base64,")
         assert base64.b64decode(source.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_best_and_worst_runs_are_marked(report):
+    index = (report / "index.html").read_text()
+    assert re.search(r'<td class="worst" data-run="first" data-key="test.gender.accuracy"', index)
+    assert re.search(r'<td class="best" data-run="sweep__bs8_lr0.01" data-key="test.gender.accuracy"', index)
+    assert re.search(r'<td data-run="second" data-key="test.gender.accuracy"', index), "neither best nor worst"
+
+
+def test_grid_is_shown_as_a_learning_rate_by_batch_size_table(report):
+    index = (report / "index.html").read_text()
+    grid = index[index.index("Hyperparameter grids"):index.index("<h2>Data</h2>")]
+    assert "batch_size \\ learning_rate" in grid
+    # Rows 1 and 3 are wrong in the base table. Batch size 8: lr 0.1 fixes row 0 only (6 of 8 right),
+    # lr 0.01 fixes rows 0-3 (8 of 8); batch size 16: lr 0.1 fixes row 1 (7 of 8).
+    assert re.search(r'<td class="name">8</td><td>0.7500</td><td>1.0000</td>', grid)
+    assert re.search(r'<td class="name">16</td><td>0.8750</td><td>1.0000</td>', grid)
+
+
+def test_environment_config_and_model_card(report):
+    index = (report / "index.html").read_text()
+    assert "abc123" in index and "small_cnn" in index[index.index("Configuration used"):]
+    page = (report / "runs/first.html").read_text()
+    card = page[page.index("Model card"):page.index("Training curves")]
+    assert "Intended use" in card and "train 1, val 0, test 1" in card
+    assert "gender by group: accuracy ranges from" in card
+    assert "one training run" in card
+
+
+def test_model_card_names_the_gaps_the_data_can_tell_from_zero():
+    from faceaudit.model_card import fairness_findings
+
+    audit = {"gender": {"skipped_attributes": {}, "group": {
+        "groups": {"A": {"accuracy": 0.9}, "B": {"accuracy": 0.7}}, "best_group": "A", "worst_group": "B",
+        "accuracy_vs_rest": {"A": {"difference": 0.2, "ci": [0.1, 0.3]}, "B": {"difference": -0.2, "ci": [-0.3, 0.05]}},
+        "vs_rest": {"A": {"four_fifths_rule": "passes", "disparate_impact": 1.3},
+                    "B": {"four_fifths_rule": "fails", "disparate_impact": 0.6}},
+    }}}
+    findings = fairness_findings(audit)
+    assert findings[0] == "gender by group: accuracy ranges from 0.700 (B) to 0.900 (A)."
+    assert "group group=A is classified more accurately than the rest (+0.200, 95% CI [0.100, 0.300])" in findings[1]
+    assert not any("group=B is classified" in finding for finding in findings), "B's interval includes 0"
+    assert findings[-1] == "gender: group group=B fails the four-fifths rule (disparate impact 0.600)."

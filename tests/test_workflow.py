@@ -134,6 +134,19 @@ def test_report_numbers_equal_those_recomputed_from_predictions(study_dir):
     assert checked == 4
 
 
+def test_snakemakes_own_report_carries_the_faceaudit_report(study_dir):
+    import zipfile
+
+    run_snakemake(study_dir, "--report", "snakemake-report.zip")
+    with zipfile.ZipFile(study_dir / "snakemake-report.zip") as archive:
+        names = archive.namelist()
+        embedded = [name for name in names if name.endswith("/index.html")]
+        assert len(embedded) == 1, names
+        assert archive.read(embedded[0]) == (study_dir / "results/report/index.html").read_bytes()
+        assert any(name.endswith("/gender_cnn.html") for name in names)
+        assert b"faceaudit report" in archive.read("snakemake-report/report.html")
+
+
 def test_changing_one_runs_hyperparameter_retrains_only_that_run(study_dir):
     def modified_times():
         return {path.relative_to(study_dir): path.stat().st_mtime_ns for path in (study_dir / "results").rglob("*") if path.is_file()}

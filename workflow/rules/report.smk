@@ -2,11 +2,20 @@ rule report:
     input:
         unpack(get_report_inputs),
     output:
-        index="results/report/index.html",
-        run_pages=expand("results/report/runs/{run}.html", run=RUNS),
+        index=report(
+            "results/report/index.html",
+            caption="../report/index.rst",
+            category="faceaudit report",
+        ),
+        run_pages=report(
+            expand("results/report/runs/{run}.html", run=RUNS),
+            caption="../report/run_page.rst",
+            category="runs",
+        ),
     params:
         runs=RUNS,
-        datasets=config["datasets"],
+        config=config,
+        workflow_dir=workflow.basedir,
     log:
         "logs/report/report.log",
     script:
