@@ -149,18 +149,26 @@ def data_section(datasets: dict, data_dir: Path, used: list[str]) -> str:
         if len(rejects):
             reasons = rejects["reason"].value_counts()
             parts.append(table(["reason", "rows"], [name_cell(reason) + f"<td>{count}</td>" for reason, count in reasons.items()]))
-        for label in datasets[name]["labels"]:
-            distribution = pd.crosstab(manifest[label], manifest["split"]).reindex(columns=["train", "val", "test"], fill_value=0)
+        for label, classes in datasets[name]["labels"].items():
+            distribution = pd.crosstab(manifest[label], manifest["split"]).reindex(
+                index=classes, columns=["train", "val", "test"], fill_value=0)
             parts.append(f"<h4>{escape(label)} per split</h4>")
             parts.append(table([label, *distribution.columns], [
                 name_cell(value) + "".join(f"<td>{count}</td>" for count in row) for value, row in distribution.iterrows()]))
     return "\n".join(parts)
 
 
+class PlainDumper(yaml.SafeDumper):
+    """Writes repeated values out in full instead of as YAML anchors (&id001), which readers do not expect."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
 def environment_section(environment: dict, config: dict) -> str:
     return "\n".join([
         "<h2>Environment</h2>", key_value_table(environment),
-        "<h3>Configuration used</h3>", f"<pre>{escape(yaml.safe_dump(config, sort_keys=False))}</pre>",
+        "<h3>Configuration used</h3>", f"<pre>{escape(yaml.dump(config, Dumper=PlainDumper, sort_keys=False))}</pre>",
     ])
 
 
