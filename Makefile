@@ -6,7 +6,7 @@ CORES ?= 4
 # tensorflow with CUDA where a GPU driver is present, the smaller CPU build elsewhere (same version).
 TENSORFLOW := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 'tensorflow[and-cuda]==2.21.0' || echo 'tensorflow-cpu==2.21.0')
 
-.PHONY: env run test clean
+.PHONY: env run test system-deps clean
 
 env: $(VENV)/.installed
 
@@ -22,6 +22,11 @@ run: env
 
 test: env
 	$(BIN)/pytest
+
+# Debian packages that the browser test needs (run as root; CI does). The SLURM tests install their own.
+system-deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver
 
 clean:
 	rm -rf results resources logs benchmarks .snakemake
