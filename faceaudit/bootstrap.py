@@ -21,6 +21,14 @@ def resampled_rate(counts: np.ndarray, numerator: np.ndarray, denominator: np.nd
         return np.where(bottom > 0, top / bottom, np.nan)
 
 
+def resampled_mean(counts: np.ndarray, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The mean of `values` over the rows selected by a boolean mask, in every resample; NaN where none is drawn."""
+    top = counts @ np.where(rows, values, 0.0).astype(np.float32)
+    bottom = counts @ rows.astype(np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(bottom > 0, top / bottom, np.nan)
+
+
 def interval(samples: np.ndarray, confidence: float = 0.95) -> list[float] | None:
     """Percentile interval of the finite samples, or None when fewer than half of the resamples are defined."""
     finite = samples[np.isfinite(samples)]

@@ -43,8 +43,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from faceaudit.bootstrap import interval, resample_counts, resampled_rate
+from faceaudit.bootstrap import interval, resample_counts, resampled_mean, resampled_rate
 from faceaudit.metrics import (
+    is_regression,
+    numeric_columns,
     finite_or_none,
     label_indices,
     positive_class_of,
@@ -117,6 +119,8 @@ def audit_target(
     counts: np.ndarray | None,
 ) -> dict:
     """Return the audits of one target, one per sensitive attribute or intersection."""
+    if is_regression(classes):
+        return audit_regression_target(predictions, target, attributes, counts)
     true_indices, predicted_indices = label_indices(predictions, target, classes)
     positive_index = None
     if len(classes) == 2:
@@ -130,6 +134,44 @@ def audit_target(
         audits[attribute] = audit_attribute(labels, privileged_groups.get(attribute), counts)
     audits["skipped_attributes"] = skipped
     return audits
+
+
+def audit_regression_target(predictions: pd.DataFrame, target: str, attributes: list[str], counts) -> dict:
+    true, predicted = numeric_columns(predictions, target)
+    absolute_error, error = np.abs(predicted - true), predicted - true
+    audits = {attribute: audit_regression_attribute(absolute_error, error, group_column(predictions, attribute), counts)
+              for attribute in attributes if target not in attribute.split("+")}
+    audits["skipped_attributes"] = {attribute: SKIPPED_TARGET_ITSELF for attribute in attributes if target in attribute.split("+")}
+    return audits
+
+
+def audit_regression_attribute(absolute_error: np.ndarray, error: np.ndarray, group_labels: np.ndarray, counts) -> dict:
+    """Regression bias: each group's MAE and mean error, and the spread of MAE between groups.
+
+    `mae_spread` is the largest group MAE minus the smallest (in the target's units, e.g. years), `mae_ratio` the
+    smallest over the largest; `mae_vs_rest` is each group's MAE minus the MAE of all other rows (positive: the
+    group's predictions are further off). Intervals are bootstrap percentiles, as for classification.
+    """
+    masks = {name: group_labels == name for name in sorted(set(group_labels))}
+    groups = {name: {"n": int(mask.sum()), "mae": float(absolute_error[mask].mean()), "mean_error": float(error[mask].mean())}
+              for name, mask in masks.items()}
+    maes = {name: values["mae"] for name, values in groups.items()}
+    worst, best = max(maes, key=maes.get), min(maes, key=maes.get)
+    audit = {"groups": groups, "mae_spread": maes[worst] - maes[best], "mae_ratio": safe_ratio(maes[best], maes[worst]),
+             "best_group": best, "worst_group": worst, "mae_vs_rest": {}}
+    resampled = {name: resampled_mean(counts, absolute_error, mask) for name, mask in masks.items()} if counts is not None else {}
+    for name, samples in resampled.items():
+        groups[name]["mae_ci"] = interval(samples)
+    if resampled:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a group absent from a resample
+            stacked = np.vstack(list(resampled.values()))
+            audit["mae_spread_ci"] = interval(np.nanmax(stacked, axis=0) - np.nanmin(stacked, axis=0))
+    for name, mask in masks.items() if len(masks) > 1 else ():
+        difference = float(absolute_error[mask].mean() - absolute_error[~mask].mean())
+        ci = interval(resampled[name] - resampled_mean(counts, absolute_error, ~mask)) if counts is not None else None
+        audit["mae_vs_rest"][name] = {"difference": difference, "ci": ci}
+    return audit
 
 
 def group_column(predictions: pd.DataFrame, attribute: str) -> np.ndarray:

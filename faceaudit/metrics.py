@@ -39,8 +39,48 @@ def compute_metrics(
     ``zero_division=np.nan``).
     """
     return {
-        target: target_metrics(predictions, target, classes, positive_classes)
+        target: regression_metrics(predictions, target) if is_regression(classes)
+        else target_metrics(predictions, target, classes, positive_classes)
         for target, classes in targets.items()
+    }
+
+
+REGRESSION = "numeric"
+
+
+def is_regression(classes) -> bool:
+    """A target declared `numeric` (e.g. age in years) instead of with class names."""
+    return classes == REGRESSION
+
+
+def numeric_columns(predictions: pd.DataFrame, target: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``{target}_true`` and ``{target}_pred`` as numbers; a missing or non-numeric value is a ValueError."""
+    columns = [f"{target}_true", f"{target}_pred"]
+    require_columns(predictions, columns)
+    values = []
+    for column in columns:
+        numbers = pd.to_numeric(predictions[column], errors="coerce")
+        bad = numbers.isna().to_numpy()
+        if bad.any():
+            position = int(np.argmax(bad))
+            raise ValueError(f"column {column!r} at row {predictions.index[position]!r} holds "
+                             f"{predictions[column].iloc[position]!r}, not a number")
+        values.append(numbers.to_numpy(dtype=float))
+    return values[0], values[1]
+
+
+def regression_metrics(predictions: pd.DataFrame, target: str) -> dict:
+    """MAE, RMSE, mean error (prediction minus truth: positive = overestimates) and R^2 of a numeric target."""
+    true, predicted = numeric_columns(predictions, target)
+    error = predicted - true
+    variance = float(np.var(true))
+    return {
+        "kind": "regression",
+        "n": len(true),
+        "mae": float(np.mean(np.abs(error))),
+        "rmse": float(np.sqrt(np.mean(error**2))),
+        "mean_error": float(np.mean(error)),
+        "r2": None if variance == 0 else float(1 - np.mean(error**2) / variance),
     }
 
 

@@ -22,6 +22,10 @@ def fairness_findings(fairness: dict) -> list[str]:
         for attribute, audit in by_attribute.items():
             if attribute == "skipped_attributes":
                 continue
+            if "mae_spread" in audit:
+                findings.append(f"{target} by {attribute}: MAE ranges from {number(audit['groups'][audit['best_group']]['mae'], 3)} "
+                                f"({audit['best_group']}) to {number(audit['groups'][audit['worst_group']]['mae'], 3)} ({audit['worst_group']}).")
+                continue
             findings.append(
                 f"{target} by {attribute}: accuracy ranges from {number(audit['groups'][audit['worst_group']]['accuracy'], 3)} "
                 f"({audit['worst_group']}) to {number(audit['groups'][audit['best_group']]['accuracy'], 3)} ({audit['best_group']})."
@@ -45,13 +49,17 @@ def distinguishable_gaps(target: str, attribute: str, audit: dict) -> list[str]:
     return sentences
 
 
+def metric_summary(values: dict) -> str:
+    if values["kind"] == "regression":
+        return f"MAE {number(values['mae'], 3)}, RMSE {number(values['rmse'], 3)}, mean error {number(values['mean_error'], 3)}"
+    return (f"accuracy {number(values['accuracy'], 3)}, balanced accuracy {number(values['balanced_accuracy'], 3)}, "
+            f"F1 {number(values['f1'], 3)}, AUC {number(values['roc']['auc'], 3)}")
+
+
 def model_card(run: dict, info: dict, metrics: dict, fairness: dict, split_sizes: dict) -> str:
     targets = ", ".join(f"{target} ({', '.join(classes)})" for target, classes in run["targets"].items())
-    metric_lines = [
-        f"{eval_set}, {target}: accuracy {number(values['accuracy'], 3)}, balanced accuracy "
-        f"{number(values['balanced_accuracy'], 3)}, F1 {number(values['f1'], 3)}, AUC {number(values['roc']['auc'], 3)}"
-        for eval_set, by_target in metrics.items() for target, values in by_target.items()
-    ]
+    metric_lines = [f"{eval_set}, {target}: {metric_summary(values)}"
+                    for eval_set, by_target in metrics.items() for target, values in by_target.items()]
     findings = [finding for eval_set, audit in fairness.items() for finding in
                 (f"[{eval_set}] {sentence}" for sentence in fairness_findings(audit))]
     sections = {

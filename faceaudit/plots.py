@@ -28,7 +28,10 @@ def plot_training_curves(history_path: Path, out_path: Path) -> None:
             if f"val_{column}" in history:
                 axis.plot(epochs, history[f"val_{column}"], linestyle="--", marker="o", color=line.get_color(), label=f"val {column}")
         axis.set(xlabel="epoch", ylabel=kind, title=kind)
-        axis.legend(fontsize="small")
+        if axis.lines:
+            axis.legend(fontsize="small")
+        else:
+            axis.set_visible(False)  # e.g. no accuracy for a regression run
     save(figure, out_path)
 
 
@@ -36,6 +39,8 @@ def plot_metrics(metrics: dict, out_dir: Path) -> None:
     """One confusion matrix and one ROC figure per target."""
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     for target, result in metrics.items():
+        if result["kind"] == "regression":
+            continue  # its metrics are a table in the report; there is no confusion matrix or ROC curve
         plot_confusion_matrix(target, result["confusion_matrix"], Path(out_dir) / f"confusion_{target}.png")
         plot_roc(target, result, Path(out_dir) / f"roc_{target}.png")
 
@@ -77,13 +82,14 @@ def plot_group_accuracy(audit: dict, out_path: Path) -> None:
     figure, axes = plt.subplots(1, max(len(panels), 1), figsize=(4 * max(len(panels), 1), 3.5), squeeze=False)
     for axis, (target, attribute, result) in zip(axes[0], panels):
         names = list(result["groups"])
-        accuracies = [result["groups"][name]["accuracy"] or 0.0 for name in names]
-        bars = axis.bar(names, accuracies, color="steelblue", yerr=interval_error_bars(result["groups"], names, accuracies),
-                        capsize=4, ecolor="black")
+        measure = "mae" if "mae_spread" in result else "accuracy"
+        accuracies = [result["groups"][name][measure] or 0.0 for name in names]
+        bars = axis.bar(names, accuracies, color="steelblue", capsize=4, ecolor="black",
+                        yerr=interval_error_bars(result["groups"], names, accuracies, f"{measure}_ci"))
         for bar, name in zip(bars, names):
             axis.annotate(f"n={result['groups'][name]['n']}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                           ha="center", va="bottom", fontsize="small")
-        axis.set(ylim=(0, 1.1), ylabel="accuracy", title=f"{target} by {attribute}")
+        axis.set(ylim=(0, 1.1) if measure == "accuracy" else None, ylabel=measure, title=f"{target} by {attribute}")
         axis.tick_params(axis="x", labelrotation=45 if len(names) > 4 else 0)
     if not panels:
         axes[0][0].text(0.5, 0.5, "no sensitive attribute to audit", ha="center")
@@ -91,9 +97,9 @@ def plot_group_accuracy(audit: dict, out_path: Path) -> None:
     save(figure, out_path)
 
 
-def interval_error_bars(groups: dict, names: list[str], values: list[float]):
-    """Matplotlib's (2, n) error bar lengths from each group's accuracy_ci; None when there are no intervals."""
-    intervals = [groups[name].get("accuracy_ci") for name in names]
+def interval_error_bars(groups: dict, names: list[str], values: list[float], key: str):
+    """Matplotlib's (2, n) error bar lengths from each group's interval (e.g. accuracy_ci); None without intervals."""
+    intervals = [groups[name].get(key) for name in names]
     if not all(intervals):
         return None
     return np.array([[value - low, high - value] for value, (low, high) in zip(values, intervals)]).T.clip(min=0)

@@ -17,6 +17,8 @@ OVERVIEW_COLUMNS = [
     ("auc", "AUC", "high"),
     ("accuracy_gap", "largest group accuracy gap", "low"),
     ("disparate_impact_min", "lowest disparate impact", "near_one"),
+    ("mae", "MAE", "low"),
+    ("mae_spread", "group MAE spread", "low"),
 ]
 AIF360_METRICS = ["disparate_impact", "statistical_parity_difference", "equal_opportunity_difference", "average_odds_difference"]
 
@@ -39,9 +41,9 @@ def audited_attributes(fairness: dict):
     return [(attribute, audit) for attribute, audit in fairness.items() if attribute != "skipped_attributes"]
 
 
-def largest_gap(fairness: dict) -> tuple:
-    """(gap, its interval, attribute) of the largest best-vs-worst accuracy gap over one target's attributes."""
-    gaps = [(audit["accuracy_gap"], audit.get("accuracy_gap_ci"), attribute) for attribute, audit in audited_attributes(fairness)]
+def largest_gap(fairness: dict, key: str = "accuracy_gap") -> tuple:
+    """(gap, its interval, attribute) of the largest best-vs-worst gap (accuracy, or MAE for regression)."""
+    gaps = [(audit[key], audit.get(f"{key}_ci"), attribute) for attribute, audit in audited_attributes(fairness) if key in audit]
     return max(gaps, key=lambda gap: gap[0]) if gaps else (None, None, "")
 
 
@@ -58,13 +60,15 @@ def overview_rows(runs: dict, results: dict) -> list[dict]:
             for target in run["targets"]:
                 metrics = results[name]["metrics"][eval_set][target]
                 fairness = results[name]["fairness"][eval_set][target]
-                gap, gap_interval, gap_attribute = largest_gap(fairness)
+                regression = metrics["kind"] == "regression"
+                gap, gap_interval, gap_attribute = largest_gap(fairness, "mae_spread" if regression else "accuracy_gap")
                 impact, impact_group = lowest_disparate_impact(fairness)
                 rows.append({
                     "run": name, "model": run["model"], "eval_set": eval_set, "target": target,
-                    "accuracy": metrics["accuracy"], "balanced_accuracy": metrics["balanced_accuracy"],
-                    "f1": metrics["f1"], "auc": metrics["roc"]["auc"],
-                    "accuracy_gap": gap, "gap_interval": gap_interval, "gap_attribute": gap_attribute,
+                    **{key: metrics.get(key) for key in ("accuracy", "balanced_accuracy", "f1", "mae")},
+                    "auc": metrics.get("roc", {}).get("auc"),
+                    "accuracy_gap": None if regression else gap, "mae_spread": gap if regression else None,
+                    "gap_interval": gap_interval, "gap_attribute": gap_attribute,
                     "disparate_impact_min": impact, "impact_group": impact_group,
                     "training_seconds": results[name]["info"]["training_seconds"],
                 })
@@ -238,6 +242,9 @@ def details_table(run: dict, info: dict) -> str:
 
 
 def target_section(target: str, metrics: dict, figures_dir: Path) -> str:
+    if metrics["kind"] == "regression":
+        rows = [name_cell(name) + f"<td>{number(metrics[name])}</td>" for name in ("mae", "rmse", "mean_error", "r2")]
+        return f"<h3>{escape(target)} (regression), n = {metrics['n']}</h3>" + table(["metric", "value"], rows)
     names = ["accuracy", "balanced_accuracy", "precision", "sensitivity", "specificity", "f1", "f1_macro"]
     summary = f"(positive class {escape(metrics['positive_class'])})" if metrics["kind"] == "binary" else "(macro averages)"
     rows = [name_cell(name) + f"<td>{number(metrics[name])}</td>" for name in names]
@@ -264,6 +271,8 @@ def fairness_section(fairness: dict, group_figure: Path) -> str:
 
 
 def attribute_tables(target: str, attribute: str, audit: dict) -> str:
+    if "mae_spread" in audit:
+        return regression_attribute_table(target, attribute, audit)
     keys = [key for key in ("n", "accuracy", "error_rate", "tpr", "fpr", "selection_rate") if key in next(iter(audit["groups"].values()))]
     group_rows = [name_cell(group) + "".join(f"<td>{values[key] if key == 'n' else number(values[key])}</td>" for key in keys)
                   + f"<td>{interval_text(values.get('accuracy_ci'))}</td>" + versus_rest_cells(audit["accuracy_vs_rest"].get(group))
@@ -282,6 +291,18 @@ def attribute_tables(target: str, attribute: str, audit: dict) -> str:
     if "class_tpr_gaps" in audit:
         parts.append(class_gap_table(audit["class_tpr_gaps"]))
     return "\n".join(parts)
+
+
+def regression_attribute_table(target: str, attribute: str, audit: dict) -> str:
+    rows = [name_cell(group) + f"<td>{values['n']}</td><td>{number(values['mae'])}</td><td>{interval_text(values.get('mae_ci'))}</td>"
+            f"<td>{number(values['mean_error'])}</td>" + versus_rest_cells(audit["mae_vs_rest"].get(group))
+            for group, values in audit["groups"].items()]
+    return "\n".join([
+        f"<h4>{escape(target)} by {escape(attribute)}: group MAE spread {number(audit['mae_spread'])} "
+        f"{interval_text(audit.get('mae_spread_ci'))} (largest MAE minus smallest; best {escape(audit['best_group'])}, "
+        f"worst {escape(audit['worst_group'])})</h4>",
+        table(["group", "n", "MAE", "MAE 95% CI", "mean error (pred - true)", "MAE minus rest", "95% CI"], rows),
+    ])
 
 
 def versus_rest_cells(comparison: dict | None) -> str:

@@ -270,3 +270,21 @@ def test_multiclass_targets_get_per_class_tpr_gaps():
     assert gaps["3-9"]["tpr"] == {"A": 0.5, "B": 1.0, "C": 0.0}
     assert gaps["3-9"]["gap"] == 1.0
     assert gaps["10-19"]["tpr"] == {"A": 1.0, "B": 1.0, "C": None}
+
+
+def test_regression_bias_is_the_spread_of_group_mae():
+    predictions = pd.DataFrame({
+        "path": [f"{index}.jpg" for index in range(6)],
+        "age_true": [20, 30, 40, 20, 30, 40],
+        "age_pred": [21, 29, 40, 30, 20, 46],  # group A errors 1, 1, 0; group B errors 10, 10, 6
+        "group": ["A", "A", "A", "B", "B", "B"],
+    })
+    audit = audit_fairness(predictions, {"age": "numeric"}, ["group"], {}, resamples=200)["age"]["group"]
+    assert audit["groups"]["A"]["mae"] == pytest.approx(2 / 3)
+    assert audit["groups"]["B"]["mean_error"] == pytest.approx((10 - 10 + 6) / 3)
+    assert audit["mae_spread"] == pytest.approx(26 / 3 - 2 / 3)
+    assert audit["worst_group"] == "B"
+    assert audit["mae_vs_rest"]["B"]["difference"] == pytest.approx(26 / 3 - 2 / 3)
+    low, high = audit["groups"]["B"]["mae_ci"]
+    assert 6 <= low <= 26 / 3 <= high <= 10
+    json.dumps(audit, allow_nan=False)

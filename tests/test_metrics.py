@@ -248,3 +248,17 @@ def test_multiclass_roc_is_one_vs_rest_with_macro_auc():
     assert metrics["roc"]["auc"] == pytest.approx(expected)
     assert metrics["balanced_accuracy"] == pytest.approx((3 / 4 + 2 / 4 + 2 / 4) / 3)
     assert metrics["f1_macro"] == metrics["f1"]
+
+
+def test_regression_target_gets_mae_rmse_bias_and_r2():
+    table = pd.DataFrame({"path": ["a", "b", "c", "d"], "age_true": [20, 30, 40, 50], "age_pred": [22, 27, 40, 55]})
+    metrics = compute_metrics(table, {"age": "numeric"}, {})["age"]
+    # errors +2 -3 0 +5
+    assert metrics == pytest.approx({"kind": "regression", "n": 4, "mae": 10 / 4, "rmse": (38 / 4) ** 0.5,
+                                     "mean_error": 4 / 4, "r2": 1 - (38 / 4) / 125})
+
+
+def test_regression_value_that_is_not_a_number_is_named():
+    table = pd.DataFrame({"path": ["a", "b"], "age_true": [20, "old"], "age_pred": [22, 27]})
+    with pytest.raises(ValueError, match="'age_true' at row 1 holds 'old'"):
+        compute_metrics(table, {"age": "numeric"}, {})

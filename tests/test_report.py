@@ -137,3 +137,36 @@ def test_model_card_names_the_gaps_the_data_can_tell_from_zero():
     assert "group group=A is classified more accurately than the rest (+0.200, 95% CI [0.100, 0.300])" in findings[1]
     assert not any("group=B is classified" in finding for finding in findings), "B's interval includes 0"
     assert findings[-1] == "gender: group group=B fails the four-fifths rule (disparate impact 0.600)."
+
+
+def test_a_regression_run_shows_mae_and_its_group_spread(tmp_path):
+    predictions = pd.DataFrame({"path": [f"{index}.jpg" for index in range(6)], "age_true": [20, 30, 40, 20, 30, 40],
+                                "age_pred": [21, 29, 40, 30, 20, 46], "group": ["A", "A", "A", "B", "B", "B"]})
+    run_dir = tmp_path / "runs/age_years"
+    metrics = compute_metrics(predictions, {"age": "numeric"}, {})
+    audit = audit_fairness(predictions, {"age": "numeric"}, ["group"], {}, resamples=100)
+    for folder, content in (("metrics", metrics), ("fairness", audit)):
+        (run_dir / folder).mkdir(parents=True)
+        (run_dir / folder / "test.json").write_text(json.dumps(content))
+    plot_metrics(metrics, run_dir / "figures/test")
+    plot_group_accuracy(audit, run_dir / "figures/group_accuracy_test.png")
+    pd.DataFrame({"epoch": [0], "loss": [3.0], "val_loss": [2.5]}).to_csv(run_dir / "history.csv", index=False)
+    plot_training_curves(run_dir / "history.csv", run_dir / "figures/training_curves.png")
+    spec = {"run": "age_years", "experiment": "age_years", "dataset": "faces", "model": "cnn_bn", "targets": {"age": "numeric"},
+            "image_size": 16, "color": "gray", "grid_point": {}, "seed": 1, "eval_sets": ["test"],
+            "hyperparameters": {"learning_rate": 0.001, "batch_size": 8, "epochs": 1, "optimizer": "adam"}}
+    info = {**spec, "parameters": 10, "architecture": "", "epochs_completed": 1, "training_seconds": 1.0,
+            "images_per_second": [10.0], "host": "h", "slurm_job_id": None, "gpus": [], "tensorflow_version": "2",
+            "keras_version": "3"}
+    (run_dir / "run.json").write_text(json.dumps(info))
+    data_dir = tmp_path / "data/faces"
+    data_dir.mkdir(parents=True)
+    pd.DataFrame({"path": ["a.jpg"], "split": ["test"], "group": ["A"]}).to_csv(data_dir / "manifest.csv", index=False)
+    pd.DataFrame(columns=["path", "reason"]).to_csv(data_dir / "rejects.csv", index=False)
+    config = {"datasets": {"faces": {"layout": "synthetic", "labels": {"group": ["A", "B"]}}}}
+    write_report({"age_years": spec}, config, {}, tmp_path / "data", tmp_path / "runs", tmp_path / "report")
+    index = (tmp_path / "report/index.html").read_text()
+    assert f'data-key="test.age.mae" data-value="{28 / 6!r}"' in index  # absolute errors 1 1 0 10 10 6
+    assert f'data-key="test.age.mae_spread" data-value="{26 / 3 - 2 / 3!r}"' in index
+    page = (tmp_path / "report/runs/age_years.html").read_text()
+    assert "group MAE spread" in page and "MAE ranges from 0.667 (A) to 8.667 (B)" in page
