@@ -6,7 +6,7 @@ CORES ?= 4
 # tensorflow with CUDA where a GPU driver is present, the smaller CPU build elsewhere (same version).
 TENSORFLOW := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 'tensorflow[and-cuda]==2.21.0' || echo 'tensorflow-cpu==2.21.0')
 
-.PHONY: env run test system-deps clean
+.PHONY: env run test system-deps clean bench-preprocess
 
 env: $(VENV)/.installed
 
@@ -27,6 +27,10 @@ test: env
 system-deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver
+
+# Preprocessing speed: draft (DCT-scaled) JPEG decoding vs a naive full decode, per core and on all cores.
+bench-preprocess: env
+	$(BIN)/python -m faceaudit.benchmark
 
 clean:
 	rm -rf results resources logs benchmarks .snakemake

@@ -3,6 +3,8 @@
 import itertools
 import zlib
 
+from faceaudit.datasets.common import NUMERIC
+
 GRID_ABBREVIATIONS = {"learning_rate": "lr", "batch_size": "bs", "epochs": "ep", "optimizer": "opt"}
 SINGLE_TARGET_MODELS = {"mlp", "small_cnn", "cnn_bn"}
 
@@ -16,6 +18,7 @@ def check_study(config: dict) -> None:
                     f"datasets.{name}.sensitive_attributes: '{attribute}' is not one of its labels "
                     f"{sorted(dataset['labels'])}"
                 )
+        check_numeric_labels_and_split(name, dataset)
         check_audited_groups(name, dataset)
         for label, positive in dataset.get("positive_classes", {}).items():
             key = f"datasets.{name}.positive_classes.{label}"
@@ -28,6 +31,18 @@ def check_study(config: dict) -> None:
                 raise ValueError(f"{key}: '{positive}' is not a class of '{label}' {classes}")
     for name, experiment in config["experiments"].items():
         check_experiment(name, experiment, config["datasets"])
+
+
+def check_numeric_labels_and_split(name: str, dataset: dict) -> None:
+    """A numeric label (e.g. age in years) has no groups or positive class; held-out fractions add up to at most 1."""
+    numeric = [label for label, classes in dataset["labels"].items() if classes == NUMERIC]
+    for key in ("sensitive_attributes", "positive_classes"):
+        for label in dataset.get(key, []):
+            if label in numeric:
+                raise ValueError(f"datasets.{name}.{key}: '{label}' is numeric; this needs a label with classes")
+    split = dataset.get("split", {})
+    if split.get("val", 0) + split.get("test", 0) > 1:
+        raise ValueError(f"datasets.{name}.split: val {split['val']} + test {split['test']} is more than 1")
 
 
 def check_audited_groups(name: str, dataset: dict) -> None:
@@ -51,8 +66,33 @@ def check_experiment(name: str, experiment: dict, datasets: dict) -> None:
     for target in experiment["targets"]:
         if target not in labels:
             raise ValueError(f"{key}.targets: '{target}' is not a label of dataset '{experiment['dataset']}'")
+        if labels[target] == NUMERIC:
+            raise ValueError(f"{key}.targets: '{target}' is numeric; regression targets are not trained yet")
+    for eval_set in experiment.get("eval_sets", []):
+        check_eval_set(f"{key}.eval_sets", eval_set, experiment, datasets)
     if experiment["model"] in SINGLE_TARGET_MODELS and len(experiment["targets"]) != 1:
         raise ValueError(f"{key}.model: '{experiment['model']}' predicts one target, got {experiment['targets']}")
+
+
+def eval_set_source(dataset: str, eval_set: str) -> tuple[str, str]:
+    """(dataset, split) that an eval set names: `test` is the run's own test split, `other:test` another dataset's."""
+    if ":" in eval_set:
+        other, split = eval_set.split(":", 1)
+        return other, split
+    return dataset, eval_set
+
+
+def check_eval_set(key: str, eval_set: str, experiment: dict, datasets: dict) -> None:
+    """A cross-dataset eval set must name a defined dataset whose target labels have the same class names."""
+    other, _ = eval_set_source(experiment["dataset"], eval_set)
+    if other == experiment["dataset"]:
+        return
+    if other not in datasets:
+        raise ValueError(f"{key}: '{eval_set}' names dataset '{other}', which is not defined under datasets {sorted(datasets)}")
+    for target in experiment["targets"]:
+        ours, theirs = datasets[experiment["dataset"]]["labels"][target], datasets[other]["labels"].get(target)
+        if theirs != ours:
+            raise ValueError(f"{key}: '{eval_set}': label '{target}' of dataset '{other}' is {theirs}, not {ours}")
 
 
 def expand_runs(config: dict) -> dict[str, dict]:

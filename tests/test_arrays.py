@@ -177,3 +177,12 @@ def test_pipeline_over_a_written_split_pairs_images_with_encoded_labels(tmp_path
     # images 0 and 2 are Female (index 0), images 3 and 5 Male (index 1).
     assert sorted(brightness_by_gender[0]) == [0, 2]
     assert sorted(brightness_by_gender[1]) == [3, 5]
+
+
+def test_write_split_with_several_workers_gives_the_same_array(tmp_path, manifest_on_disk):
+    many = pd.concat([manifest_on_disk] * 30, ignore_index=True)
+    write_split(many, tmp_path, "train", 16, "rgb", tmp_path / "one.npy", tmp_path / "one.csv", workers=1)
+    write_split(many, tmp_path, "train", 16, "rgb", tmp_path / "three.npy", tmp_path / "three.csv", workers=3)
+
+    np.testing.assert_array_equal(np.load(tmp_path / "one.npy"), np.load(tmp_path / "three.npy"))
+    assert len(np.load(tmp_path / "three.npy")) == 120

@@ -223,3 +223,55 @@ def test_positive_class_of_a_label_with_more_than_two_classes():
 
     assert message.startswith("datasets.faces.positive_classes.age:")
     assert "binary" in message
+
+
+def test_numeric_label_is_accepted_but_not_as_a_sensitive_attribute():
+    config = minimal_study()
+    config["datasets"]["faces"]["labels"]["age_years"] = "numeric"
+    check_study(validated(config))
+
+    config["datasets"]["faces"]["sensitive_attributes"] = ["age_years"]
+    assert check_study_error(config).startswith("datasets.faces.sensitive_attributes: 'age_years' is numeric")
+
+
+def test_numeric_target_is_not_trained_yet():
+    config = minimal_study()
+    config["datasets"]["faces"]["labels"]["age_years"] = "numeric"
+    config["experiments"]["gender_mlp"]["targets"] = ["age_years"]
+
+    assert "regression targets are not trained yet" in check_study_error(config)
+
+
+def test_cross_dataset_eval_set_needs_a_dataset_with_the_same_classes():
+    config = minimal_study()
+    config["datasets"]["others"] = copy.deepcopy(config["datasets"]["faces"])
+    config["experiments"]["gender_mlp"]["eval_sets"] = ["test", "others:test"]
+    check_study(validated(config))
+
+    config["datasets"]["others"]["labels"]["gender"] = ["F", "M"]
+    message = check_study_error(config)
+    assert message.startswith("experiments.gender_mlp.eval_sets: 'others:test': label 'gender' of dataset 'others'")
+
+    config["experiments"]["gender_mlp"]["eval_sets"] = ["celeba:test"]
+    assert "names dataset 'celeba', which is not defined" in check_study_error(config)
+    config["experiments"]["gender_mlp"]["eval_sets"] = ["others:holdout"]
+    assert "does not match" in validation_error(config)
+
+
+def test_held_out_fractions_cannot_exceed_the_data():
+    config = minimal_study()
+    config["datasets"]["faces"]["split"] = {"val": 0.5, "test": 0.6}
+
+    assert check_study_error(config).startswith("datasets.faces.split: val 0.5 + test 0.6 is more than 1")
+
+
+def test_real_layouts_fill_their_settings_defaults():
+    config = minimal_study()
+    config["datasets"]["faces"].update(layout="celeba_attributes", download=[{"name": "img_align_celeba.zip"}])
+
+    dataset = validated(config)["datasets"]["faces"]
+
+    assert dataset["celeba_attributes"]["partition_file"] == "list_eval_partition.txt"
+    assert dataset["download"] == [{"name": "img_align_celeba.zip", "extract": True}]
+    assert dataset["sample_fraction"] == 1.0 and dataset["sample_size"] is None
+    assert validated(config)["checksums_lock"] == "config/checksums.lock.yaml"

@@ -7,7 +7,7 @@ import pandas as pd
 LABELS_FILE = "labels.csv"
 
 
-def read_source(root: Path) -> pd.DataFrame:
+def read_source(root: Path, settings: dict | None = None, labels: dict | None = None) -> pd.DataFrame:
     labels_path = root / LABELS_FILE
     if not labels_path.is_file():
         raise FileNotFoundError(f"{labels_path}: the synthetic dataset's labels file is missing")

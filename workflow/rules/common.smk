@@ -1,5 +1,7 @@
 import re
+import shutil
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from faceaudit import study
@@ -24,6 +26,20 @@ wildcard_constraints:
     color="gray|rgb",
 
 
+def check_slurm_commands():
+    """Stop a SLURM run at once on a machine without SLURM, instead of failing job after job."""
+    missing = [command for command in ("sbatch", "sacct") if shutil.which(command) is None]
+    if workflow.executor_plugin.name == "slurm" and missing:
+        raise WorkflowError(
+            f"SLURM's commands ({', '.join(missing)}) are not found: this machine is not a SLURM login node. "
+            "Run the profile where sbatch and sacct work, or run locally instead: snakemake --cores 4"
+        )
+
+
+onstart:
+    check_slurm_commands()
+
+
 def get_final_output():
     return ["results/report/index.html"]
 
@@ -39,12 +55,35 @@ def get_dataset_setting(key):
     return setting
 
 
+def datasets_with_download():
+    return [name for name, dataset in config["datasets"].items() if dataset["download"]]
+
+
+def dataset_root(name):
+    """The folder that a dataset's manifest paths are relative to."""
+    if config["datasets"][name]["layout"] == "synthetic":
+        return f"resources/{name}"
+    return f"resources/{name}/data"
+
+
+def get_dataset_root(wildcards):
+    return dataset_root(wildcards.dataset)
+
+
 def get_dataset_source(wildcards):
-    """The files a dataset's adapter reads (for `synthetic`: what the generator wrote)."""
-    return {
-        "labels": f"resources/{wildcards.dataset}/labels.csv",
-        "images": f"resources/{wildcards.dataset}/images",
-    }
+    """The files a dataset's adapter reads (for `synthetic`: what the generator wrote; else the downloaded data)."""
+    if config["datasets"][wildcards.dataset]["layout"] == "synthetic":
+        return {
+            "labels": f"resources/{wildcards.dataset}/labels.csv",
+            "images": f"resources/{wildcards.dataset}/images",
+        }
+    return {"data": dataset_root(wildcards.dataset)}
+
+
+def get_layout_settings(wildcards):
+    """The dataset's settings for its layout's adapter (none for `synthetic`, whose settings drive the generator)."""
+    dataset = config["datasets"][wildcards.dataset]
+    return {} if dataset["layout"] == "synthetic" else dataset[dataset["layout"]]
 
 
 def get_run(wildcards):

@@ -1,6 +1,7 @@
 # Data acquisition runs on the login node (compute nodes often have no internet).
 localrules:
     synthesize,
+    download,
 
 
 rule synthesize:
@@ -18,17 +19,38 @@ rule synthesize:
         "../scripts/synthesize.py"
 
 
+rule download:
+    wildcard_constraints:
+        dataset=names_pattern(datasets_with_download()),
+    output:
+        data=directory("resources/{dataset}/data"),
+    params:
+        files=get_dataset_setting("download"),
+        downloads="resources/{dataset}/downloads",
+        checksums_lock=config["checksums_lock"],
+    log:
+        "logs/download/{dataset}.log",
+    script:
+        "../scripts/download.py"
+
+
 rule manifest:
     input:
         unpack(get_dataset_source),
     output:
         manifest="results/data/{dataset}/manifest.csv",
         rejects="results/data/{dataset}/rejects.csv",
+        repairs="results/data/{dataset}/repairs.csv",
     params:
+        root=get_dataset_root,
         layout=get_dataset_setting("layout"),
+        layout_settings=get_layout_settings,
         labels=get_dataset_setting("labels"),
         split=get_dataset_setting("split"),
         max_reject_fraction=get_dataset_setting("max_reject_fraction"),
+        sample_fraction=get_dataset_setting("sample_fraction"),
+        sample_size=get_dataset_setting("sample_size"),
+    threads: config["data_threads"]
     log:
         "logs/manifest/{dataset}.log",
     script:
@@ -37,14 +59,17 @@ rule manifest:
 
 rule preprocess:
     input:
+        unpack(get_dataset_source),
         manifest="results/data/{dataset}/manifest.csv",
-        images="resources/{dataset}/images",
     output:
         expand(
             "results/data/{{dataset}}/{{size}}-{{color}}/{split}.{extension}",
             split=["train", "val", "test"],
             extension=["npy", "csv"],
         ),
+    params:
+        root=get_dataset_root,
+    threads: config["data_threads"]
     log:
         "logs/preprocess/{dataset}/{size}-{color}.log",
     benchmark:

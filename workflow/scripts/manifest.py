@@ -4,16 +4,31 @@ redirect_output_to(snakemake.log[0])
 
 from pathlib import Path
 
+import pandas as pd
+
 from faceaudit.datasets import read_source
 from faceaudit.manifest import build_manifest
 
-root = Path(snakemake.output.manifest).parents[0]
-dataset_root = Path(snakemake.input.labels).parent
-source = read_source(snakemake.params.layout, dataset_root)
+dataset_root = Path(snakemake.params.root)
+labels = snakemake.params.labels
+source = read_source(snakemake.params.layout, dataset_root, snakemake.params.layout_settings, labels)
+repairs = pd.DataFrame(source.attrs.get("repairs", []), columns=["column", "written", "read_as", "count"])
 manifest, rejects = build_manifest(
-    source, dataset_root, snakemake.params.labels, snakemake.params.split, snakemake.params.max_reject_fraction
+    source,
+    dataset_root,
+    labels,
+    snakemake.params.split,
+    snakemake.params.max_reject_fraction,
+    sample_fraction=snakemake.params.sample_fraction,
+    sample_size=snakemake.params.sample_size,
+    workers=snakemake.threads,
 )
 manifest.to_csv(snakemake.output.manifest, index=False)
 rejects.to_csv(snakemake.output.rejects, index=False)
+repairs.to_csv(snakemake.output.repairs, index=False)
 print(f"{len(manifest)} rows accepted, {len(rejects)} rejected")
 print(manifest["split"].value_counts().to_string())
+if len(rejects):
+    print(rejects["reason"].value_counts().head(10).to_string())
+for repair in repairs.itertuples():
+    print(f"repaired {repair.count} {repair.column} values written '{repair.written}': read as '{repair.read_as}'")

@@ -9,16 +9,16 @@ import pandas as pd
 from faceaudit.arrays import write_split
 
 manifest = pd.read_csv(snakemake.input.manifest, dtype=str, keep_default_na=False)
-dataset_root = Path(snakemake.input.images).parent
 out_dir = Path(snakemake.output[0]).parent
 for split in ("train", "val", "test"):
     count = write_split(
         manifest,
-        dataset_root,
+        Path(snakemake.params.root),
         split,
         int(snakemake.wildcards.size),
         snakemake.wildcards.color,
         out_dir / f"{split}.npy",
         out_dir / f"{split}.csv",
+        workers=snakemake.threads,
     )
     print(f"{split}: {count} images")
