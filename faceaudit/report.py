@@ -6,7 +6,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from faceaudit.data_summary import class_distributions
 from faceaudit.html import embed_png, escape, interval_text, key_value_table, name_cell, number, page, table
+from faceaudit.study import eval_set_source
 from faceaudit.model_card import LIMITATIONS, UNCERTAINTY, model_card
 
 # Overview columns: (key in the row, header, which value is best: "high", "low", "near_one" or None).
@@ -144,22 +146,38 @@ def grid_table(members: list[dict], accuracy: dict) -> str:
 def data_section(datasets: dict, data_dir: Path, used: list[str]) -> str:
     parts = ["<h2>Data</h2>"]
     for name in used:
-        manifest = pd.read_csv(Path(data_dir) / name / "manifest.csv", dtype=str, keep_default_na=False)
-        rejects = pd.read_csv(Path(data_dir) / name / "rejects.csv", dtype=str, keep_default_na=False)
+        folder = Path(data_dir) / name
+        manifest = pd.read_csv(folder / "manifest.csv", dtype=str, keep_default_na=False)
+        rejects = pd.read_csv(folder / "rejects.csv", dtype=str, keep_default_na=False)
         counts = manifest["split"].value_counts()
         parts.append(f"<h3>{escape(name)} (layout {escape(datasets[name]['layout'])})</h3>")
         parts.append("<p>" + ", ".join(f"{escape(split)}: {counts.get(split, 0)}" for split in ("train", "val", "test"))
                      + f" images; {len(rejects)} rows rejected.</p>")
-        if len(rejects):
-            reasons = rejects["reason"].value_counts()
-            parts.append(table(["reason", "rows"], [name_cell(reason) + f"<td>{count}</td>" for reason, count in reasons.items()]))
-        for label, classes in datasets[name]["labels"].items():
-            distribution = pd.crosstab(manifest[label], manifest["split"]).reindex(
-                index=classes, columns=["train", "val", "test"], fill_value=0)
+        parts.append(count_table("rejected rows by reason", rejects, "reason"))
+        if (folder / "repairs.csv").exists():
+            parts.append(repairs_table(pd.read_csv(folder / "repairs.csv", dtype=str, keep_default_na=False)))
+        for label, distribution in class_distributions(manifest, datasets[name]["labels"]).items():
             parts.append(f"<h4>{escape(label)} per split</h4>")
-            parts.append(table([label, *distribution.columns], [
-                name_cell(value) + "".join(f"<td>{count}</td>" for count in row) for value, row in distribution.iterrows()]))
+            parts.append(table([label, *map(str, distribution.columns)], [
+                name_cell(value) + "".join(f"<td>{escape(count)}</td>" for count in row) for value, row in distribution.iterrows()]))
+        if (folder / "samples.png").exists():
+            parts.append(embed_png(folder / "samples.png", f"sample images of {name} with their labels"))
     return "\n".join(parts)
+
+
+def count_table(title: str, rows: pd.DataFrame, column: str) -> str:
+    if rows.empty:
+        return ""
+    counts = rows[column].value_counts()
+    return f"<h4>{escape(title)}</h4>" + table([column, "rows"], [name_cell(value) + f"<td>{count}</td>" for value, count in counts.items()])
+
+
+def repairs_table(repairs: pd.DataFrame) -> str:
+    """Values the adapter mapped back to the dataset's own words (e.g. FairFace age bins a spreadsheet made dates)."""
+    if repairs.empty:
+        return ""
+    return "<h4>repaired values</h4>" + table(list(repairs.columns), [
+        "".join(name_cell(value) for value in row) for row in repairs.itertuples(index=False)])
 
 
 class PlainDumper(yaml.SafeDumper):
@@ -179,7 +197,7 @@ def environment_section(environment: dict, config: dict) -> str:
 def write_report(runs: dict, config: dict, environment: dict, data_dir: Path, runs_dir: Path, out_dir: Path) -> None:
     """Write out_dir/index.html and out_dir/runs/<run>.html from the files the workflow produced."""
     results = {name: load_run_results(runs_dir, run) for name, run in runs.items()}
-    used = sorted({run["dataset"] for run in runs.values()})
+    used = sorted({eval_set_source(run["dataset"], eval_set)[0] for run in runs.values() for eval_set in ["train", *run["eval_sets"]]})
     body = [
         "<h1>faceaudit report</h1>",
         f'<p class="note">{escape(LIMITATIONS)} {escape(UNCERTAINTY)}</p>',

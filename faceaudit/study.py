@@ -75,11 +75,20 @@ def check_experiment(name: str, experiment: dict, datasets: dict) -> None:
 
 
 def eval_set_source(dataset: str, eval_set: str) -> tuple[str, str]:
-    """(dataset, split) that an eval set names: `test` is the run's own test split, `other:test` another dataset's."""
-    if ":" in eval_set:
-        other, split = eval_set.split(":", 1)
-        return other, split
+    """(dataset, split) that an eval set names: `test` is the run's own test split, `other:test` another dataset's.
+
+    Also accepts the eval set's file label (`other-test`): dataset names cannot hold a hyphen.
+    """
+    for separator in (":", "-"):
+        if separator in eval_set:
+            other, split = eval_set.split(separator, 1)
+            return other, split
     return dataset, eval_set
+
+
+def eval_set_label(eval_set: str) -> str:
+    """The name an eval set's files get: `test`, or `other-test` for another dataset's split (no ':' in file names)."""
+    return eval_set.replace(":", "-")
 
 
 def check_eval_set(key: str, eval_set: str, experiment: dict, datasets: dict) -> None:
@@ -145,7 +154,7 @@ def run_spec(name: str, experiment_name: str, experiment: dict, point: dict, con
         "hyperparameters": hyperparameters,
         "grid_point": point,
         "seed": run_seed(config["seed"], name),
-        "eval_sets": list(experiment["eval_sets"]),
+        "eval_sets": [eval_set_label(eval_set) for eval_set in experiment["eval_sets"]],
         "resources": dict(experiment["resources"]),
     }
 

@@ -27,7 +27,24 @@ TINY_STUDY = {
             },
             "sensitive_attributes": ["group", "gender"],
             "split": {"val": 0.2, "test": 0.25},
-        }
+        },
+        # Another population with the same class names, used whole as a cross-dataset test set.
+        "other_faces": {
+            "layout": "synthetic",
+            "synthetic": {
+                "n_images": 80,
+                "image_size": 32,
+                "seed": 9,
+                "groups": [{"name": "A", "share": 0.3}, {"name": "B", "share": 0.7}],
+            },
+            "labels": {
+                "gender": ["Female", "Male"],
+                "age": ["0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "more than 70"],
+                "group": ["A", "B"],
+            },
+            "sensitive_attributes": ["group"],
+            "split": {"val": 0, "test": 1},
+        },
     },
     "experiments": {
         "gender_cnn": {
@@ -37,7 +54,7 @@ TINY_STUDY = {
             "image": {"size": 16, "color": "gray"},
             "epochs": 2,
             "batch_size": 32,
-            "eval_sets": ["val", "test"],
+            "eval_sets": ["val", "test", "other_faces:test"],
         },
         "both_multitask": {
             "dataset": "faces",

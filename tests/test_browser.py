@@ -53,17 +53,18 @@ def save_screenshot(browser, name: str) -> Path:
 
 
 def expected_value(study_dir: Path, run: str, key: str):
-    """The value a cell should show, read from the run's metrics and fairness JSON files."""
+    """The value a cell should show, read from the run's metrics and fairness JSON files (None: shown as n/a)."""
     eval_set, target, metric = key.split(".")
     metrics = json.loads((study_dir / f"results/runs/{run}/metrics/{eval_set}.json").read_text())[target]
     if metric == "auc":
-        return metrics["roc"]["auc"]
-    if metric in metrics:
-        return metrics[metric]
+        return metrics.get("roc", {}).get("auc")
+    if metric not in ("accuracy_gap", "mae_spread", "disparate_impact_min"):
+        return metrics.get(metric)
     fairness = json.loads((study_dir / f"results/runs/{run}/fairness/{eval_set}.json").read_text())[target]
     audits = [audit for attribute, audit in fairness.items() if attribute != "skipped_attributes"]
-    if metric == "accuracy_gap":
-        return max(audit["accuracy_gap"] for audit in audits)
+    if metric != "disparate_impact_min":
+        gaps = [audit[metric] for audit in audits if metric in audit]
+        return max(gaps) if gaps else None
     impacts = [scores["disparate_impact"] for audit in audits for scores in audit.get("vs_rest", {}).values()]
     defined = [value for value in impacts if value is not None]
     return min(defined) if defined else None

@@ -31,7 +31,7 @@ def overview_values(study_dir: Path) -> dict:
 
 
 def test_every_stage_wrote_its_files(study_dir):
-    for run, eval_sets in (("gender_cnn", ["val", "test"]), ("both_multitask", ["test"])):
+    for run, eval_sets in (("gender_cnn", ["val", "test", "other_faces-test"]), ("both_multitask", ["test"])):
         run_dir = study_dir / "results/runs" / run
         assert (run_dir / "model.keras").stat().st_size > 0
         assert len(pd.read_csv(run_dir / "history.csv")) == 2
@@ -42,12 +42,16 @@ def test_every_stage_wrote_its_files(study_dir):
         assert (study_dir / f"results/report/runs/{run}.html").exists()
     images = np.load(study_dir / "results/data/faces/16-rgb/train.npy", mmap_mode="r")
     assert images.dtype == np.uint8 and images.shape[1:] == (16, 16, 3)
+    cross_dataset = pd.read_csv(study_dir / "results/runs/gender_cnn/predictions/other_faces-test.csv")
+    assert len(cross_dataset) == 80, "the whole other dataset is the cross-dataset test set"
 
 
 def test_report_numbers_equal_those_recomputed_from_predictions(study_dir):
     values = overview_values(study_dir)
     checked = 0
-    for run, eval_set, target in (("gender_cnn", "val", "gender"), ("gender_cnn", "test", "gender"), ("both_multitask", "test", "gender"), ("both_multitask", "test", "age")):
+    cases = (("gender_cnn", "val", "gender"), ("gender_cnn", "test", "gender"), ("gender_cnn", "other_faces-test", "gender"),
+             ("both_multitask", "test", "gender"), ("both_multitask", "test", "age"))
+    for run, eval_set, target in cases:
         predictions = pd.read_csv(study_dir / f"results/runs/{run}/predictions/{eval_set}.csv")
         truth, predicted = predictions[f"{target}_true"], predictions[f"{target}_pred"]
         key = f"{eval_set}.{target}"
@@ -66,7 +70,7 @@ def test_report_numbers_equal_those_recomputed_from_predictions(study_dir):
             assert values[(run, f"{key}.f1")] == pytest.approx(f1_score(truth, predicted, average="macro", labels=sorted(set(truth) | set(predicted))))
         assert values[(run, f"{key}.accuracy_gap")] == pytest.approx(max(gaps))
         checked += 1
-    assert checked == 4
+    assert checked == 5
 
 
 def test_snakemakes_own_report_carries_the_faceaudit_report(study_dir):

@@ -20,7 +20,7 @@ def names_pattern(names):
 wildcard_constraints:
     dataset=names_pattern(config["datasets"]),
     run=names_pattern(RUNS),
-    eval_set="val|test",
+    eval_set=f"val|test|(?:{names_pattern(config['datasets'])})-(?:train|val|test)",
     split="train|val|test",
     size=r"\d+",
     color="gray|rgb",
@@ -90,8 +90,13 @@ def get_run(wildcards):
     return RUNS[wildcards.run]
 
 
-def run_data_dir(run):
-    return f"results/data/{run['dataset']}/{run['image_size']}-{run['color']}"
+def run_data_dir(run, dataset=None):
+    return f"results/data/{dataset or run['dataset']}/{run['image_size']}-{run['color']}"
+
+
+def eval_set_dataset_and_split(wildcards):
+    """The dataset and split an eval set reads: the run's own, or another dataset's for a cross-dataset test."""
+    return study.eval_set_source(get_run(wildcards)["dataset"], wildcards.eval_set)
 
 
 def get_training_arrays(wildcards):
@@ -105,11 +110,12 @@ def get_training_arrays(wildcards):
 
 
 def get_eval_arrays(wildcards):
-    data_dir = run_data_dir(get_run(wildcards))
+    dataset, split = eval_set_dataset_and_split(wildcards)
+    data_dir = run_data_dir(get_run(wildcards), dataset)
     return {
         "model": f"results/runs/{wildcards.run}/model.keras",
-        "images": f"{data_dir}/{wildcards.eval_set}.npy",
-        "rows": f"{data_dir}/{wildcards.eval_set}.csv",
+        "images": f"{data_dir}/{split}.npy",
+        "rows": f"{data_dir}/{split}.csv",
     }
 
 
@@ -124,10 +130,11 @@ def get_evaluation_setting(*keys):
 
     def setting(wildcards):
         run = get_run(wildcards)
-        dataset = config["datasets"][run["dataset"]]
+        # The groups audited are those of the eval set's dataset (another one for a cross-dataset test).
+        dataset = config["datasets"][eval_set_dataset_and_split(wildcards)[0]]
         available = {
             "targets": run["targets"],
-            "positive_classes": study.positive_classes(dataset, run["targets"]),
+            "positive_classes": study.positive_classes(config["datasets"][run["dataset"]], run["targets"]),
             "sensitive_attributes": list(dataset["sensitive_attributes"]),
             "intersections": list(dataset["intersections"]),
             "privileged_groups": dict(dataset["privileged_groups"]),
@@ -161,13 +168,20 @@ def get_run_evaluations(run_name):
     }
 
 
+def datasets_in_report():
+    """Every dataset a run trains or is evaluated on."""
+    return sorted({study.eval_set_source(run["dataset"], eval_set)[0] for run in RUNS.values() for eval_set in ["train", *run["eval_sets"]]})
+
+
 def get_report_inputs(wildcards):
-    datasets = sorted({run["dataset"] for run in RUNS.values()})
+    datasets = datasets_in_report()
     inputs = {
         "run_info": [f"results/runs/{name}/run.json" for name in RUNS],
         "curves": [f"results/runs/{name}/figures/training_curves.png" for name in RUNS],
         "manifests": [f"results/data/{dataset}/manifest.csv" for dataset in datasets],
         "rejects": [f"results/data/{dataset}/rejects.csv" for dataset in datasets],
+        "repairs": [f"results/data/{dataset}/repairs.csv" for dataset in datasets],
+        "samples": [f"results/data/{dataset}/samples.png" for dataset in datasets],
     }
     for key in ("metrics", "fairness", "figures", "group_figures"):
         inputs[key] = [path for name in RUNS for path in get_run_evaluations(name)[key]]

@@ -77,3 +77,18 @@ rule preprocess:
     script:
         "../scripts/preprocess.py"
 
+
+
+rule sample_grid:
+    input:
+        unpack(get_dataset_source),
+        manifest="results/data/{dataset}/manifest.csv",
+    output:
+        grid="results/data/{dataset}/samples.png",
+    params:
+        root=get_dataset_root,
+        labels=get_dataset_setting("labels"),
+    log:
+        "logs/sample_grid/{dataset}.log",
+    script:
+        "../scripts/sample_grid.py"
