@@ -187,10 +187,20 @@ class PlainDumper(yaml.SafeDumper):
         return True
 
 
+LAYOUT_SETTINGS = ("synthetic", "fairface_csv", "celeba_attributes", "class_folders", "split_lists", "utkface_names")
+
+
+def without_other_layouts(config: dict) -> dict:
+    """The config as used: each dataset keeps the settings of its own layout, not the defaults of the others."""
+    datasets = {name: {key: value for key, value in dataset.items() if key not in LAYOUT_SETTINGS or key == dataset["layout"]}
+                for name, dataset in config.get("datasets", {}).items()}
+    return {**config, "datasets": datasets}
+
+
 def environment_section(environment: dict, config: dict) -> str:
     return "\n".join([
         "<h2>Environment</h2>", key_value_table(environment),
-        "<h3>Configuration used</h3>", f"<pre>{escape(yaml.dump(config, Dumper=PlainDumper, sort_keys=False))}</pre>",
+        "<h3>Configuration used</h3>", f"<pre>{escape(yaml.dump(without_other_layouts(config), Dumper=PlainDumper, sort_keys=False))}</pre>",
     ])
 
 

@@ -65,7 +65,9 @@ def report(tmp_path):
     data_dir.mkdir(parents=True)
     pd.DataFrame({"path": ["a.jpg", "b.jpg"], "split": ["train", "test"], "gender": GENDER}).to_csv(data_dir / "manifest.csv", index=False)
     pd.DataFrame({"path": ["c.jpg"], "gender": ["X"], "reason": ["unknown gender value 'X'"]}).to_csv(data_dir / "rejects.csv", index=False)
-    config = {"datasets": {"faces": {"layout": "synthetic", "labels": {"gender": GENDER}}}, "experiments": {"first": {"model": "small_cnn"}}}
+    config = {"datasets": {"faces": {"layout": "synthetic", "labels": {"gender": GENDER}, "synthetic": {"n_images": 8},
+                                     "fairface_csv": {"images": ""}}},
+              "experiments": {"first": {"model": "small_cnn"}}}
     environment = {"python": "3.11", "workflow commit": "abc123"}
     write_report(runs, config, environment, tmp_path / "data", tmp_path / "runs", tmp_path / "report")
     return tmp_path / "report"
@@ -115,7 +117,9 @@ def test_grid_is_shown_as_a_learning_rate_by_batch_size_table(report):
 
 def test_environment_config_and_model_card(report):
     index = (report / "index.html").read_text()
-    assert "abc123" in index and "small_cnn" in index[index.index("Configuration used"):]
+    used = index[index.index("Configuration used"):]
+    assert "abc123" in index and "small_cnn" in used and "n_images: 8" in used
+    assert "fairface_csv" not in used, "another layout's defaults are left out"
     page = (report / "runs/first.html").read_text()
     card = page[page.index("Model card"):page.index("Training curves")]
     assert "Intended use" in card and "train 1, val 0, test 1" in card
