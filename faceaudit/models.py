@@ -1,11 +1,19 @@
 """Model registry: the config's model names mapped to Keras builders (architectures from shared/DESIGN.md).
 
-Each builder takes the (already rescaled) input tensor and {target: number of classes} and returns
-{target: softmax output tensor}; `build_model` adds the input and the train-fitted min-max rescaling.
+Each classifier builder takes the (already rescaled) input tensor and {target: number of classes} and returns
+{target: output tensor}; `build_model` adds the input and the train-fitted min-max rescaling. Transfer models
+(faceaudit.transfer) do their backbone's own preprocessing instead. The VAE (faceaudit.vae) and the sine-wave
+sequence models (faceaudit.sequence_models) are not classifiers and have their own builders.
+
+Outputs are softmax class probabilities, except where `output_kind` says "sigmoid": one unit, P(second class) of
+a binary target, trained with binary cross-entropy; `class_scores` turns either into one column per class.
 """
 
 import keras
+import numpy as np
 from keras import layers
+
+from faceaudit import sequence_models, transfer, vae
 
 
 def build_mlp(inputs, targets: dict[str, int]) -> dict:
@@ -40,6 +48,35 @@ def build_cnn_bn(inputs, targets: dict[str, int], dropout_rate: float = 0.5) -> 
     return classifier_heads(x, targets)
 
 
+def build_baseline_cnn(inputs, targets: dict[str, int]) -> dict:
+    """Two conv 16 + 2x2 pool blocks, dense 64 and ONE sigmoid unit: binary targets only (see `output_kind`)."""
+    target, num_classes = only_target(targets)
+    if num_classes != 2:
+        raise ValueError(f"baseline_cnn has one sigmoid output for binary targets; '{target}' has {num_classes} classes")
+    x = inputs
+    for _ in range(2):
+        x = layers.Conv2D(16, 3, activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(64, activation="relu")(x)
+    return {target: layers.Dense(1, activation="sigmoid", name=target)(x)}
+
+
+def build_deep_cnn(inputs, targets: dict[str, int], l1: float = 1e-5, l2: float = 1e-4) -> dict:
+    """Two blocks of conv (same) + conv (valid) + 2x2 pool + dropout .25, dense 512, dropout .5; L1+L2 on the first conv."""
+    x = inputs
+    for block, filters in enumerate((32, 64)):
+        regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if block == 0 else None
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", kernel_regularizer=regularizer)(x)
+        x = layers.Conv2D(filters, 3, activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+        x = layers.Dropout(0.25)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(512, activation="relu")(x)
+    x = layers.Dropout(0.5)(x)
+    return classifier_heads(x, targets)
+
+
 def build_multitask_cnn(inputs, targets: dict[str, int]) -> dict:
     x = inputs
     for filters in (16, 32, 64):
@@ -54,10 +91,15 @@ def build_multitask_cnn(inputs, targets: dict[str, int]) -> dict:
     return outputs
 
 
-def classifier_heads(features, targets: dict[str, int]) -> dict:
+def only_target(targets: dict[str, int]) -> tuple[str, int]:
     if len(targets) != 1:
         raise ValueError(f"this model predicts exactly one target, got {sorted(targets)}; use multitask_cnn")
     (target, num_classes), = targets.items()
+    return target, num_classes
+
+
+def classifier_heads(features, targets: dict[str, int]) -> dict:
+    target, num_classes = only_target(targets)
     return {target: layers.Dense(num_classes, activation="softmax", name=target)(features)}
 
 
@@ -65,16 +107,55 @@ MODELS = {
     "mlp": build_mlp,
     "small_cnn": build_small_cnn,
     "cnn_bn": build_cnn_bn,
+    "baseline_cnn": build_baseline_cnn,
+    "deep_cnn": build_deep_cnn,
     "multitask_cnn": build_multitask_cnn,
 }
+SIGMOID_MODELS = {"baseline_cnn"}
+# Models that are not target classifiers, with the function that builds them.
+OTHER_MODELS = {
+    "vae": vae.build_vae,
+    **{name: sequence_models.build_sequence_model for name in sequence_models.SEQUENCE_MODELS},
+}
+MODEL_NAMES = sorted([*MODELS, *transfer.BACKBONES, *OTHER_MODELS])
+LOSSES = {"softmax": "sparse_categorical_crossentropy", "sigmoid": "binary_crossentropy"}
 
 
-def build_model(name: str, input_shape: tuple, targets: dict[str, int], pixel_range: tuple[float, float] = (0.0, 255.0)) -> keras.Model:
-    """The named model behind a Rescaling layer that maps the train set's [min, max] pixel range to [0, 1]."""
+def build_model(name: str, input_shape: tuple, targets: dict[str, int], pixel_range: tuple[float, float] = (0.0, 255.0), *, head: str = "classifier", weights: str | None = None, dropout_rate: float = 0.5) -> keras.Model:
+    """The named classifier. Own architectures sit behind a Rescaling layer that maps the train set's [min, max] pixel
+    range to [0, 1]; transfer backbones take 0..255 pixels and use `head`, `weights` and `dropout_rate`."""
+    if name in transfer.BACKBONES:
+        target, num_classes = only_target(targets)
+        return transfer.build_transfer_model(name, input_shape, target, num_classes, head, weights, dropout_rate)
+    if name in OTHER_MODELS:
+        raise ValueError(f"'{name}' is not a target classifier: build it with {OTHER_MODELS[name].__module__}.{OTHER_MODELS[name].__name__}")
     if name not in MODELS:
-        raise ValueError(f"unknown model '{name}'; known models: {sorted(MODELS)}")
+        raise ValueError(f"unknown model '{name}'; known models: {MODEL_NAMES}")
+    if head != "classifier" or weights is not None:
+        raise ValueError(f"head and weights apply to transfer backbones only; '{name}' got head='{head}', weights='{weights}'")
     low, high = pixel_range
     span = high - low if high > low else 1.0  # a constant train set must not divide by zero
     inputs = keras.Input(shape=input_shape, name="image")
     scaled = layers.Rescaling(1.0 / span, offset=-low / span, name="min_max_scaling")(inputs)
     return keras.Model(inputs, MODELS[name](scaled, targets), name=name)
+
+
+def output_kind(name: str, head: str = "classifier") -> str:
+    """"softmax" (one probability per class, loss LOSSES["softmax"]) or "sigmoid" (one unit = P(second class) of a
+    binary target, loss LOSSES["sigmoid"] on the 0/1 class index)."""
+    if name not in MODELS and name not in transfer.BACKBONES:
+        raise ValueError(f"'{name}' is not a target classifier; classifiers: {sorted([*MODELS, *transfer.BACKBONES])}")
+    sigmoid = name in SIGMOID_MODELS or (name in transfer.BACKBONES and head in transfer.SIGMOID_HEADS)
+    return "sigmoid" if sigmoid else "softmax"
+
+
+def class_scores(model_output, num_classes: int) -> np.ndarray:
+    """One score column per class: softmax output as it is, a binary sigmoid output p as [1 - p, p]."""
+    scores = np.asarray(model_output, dtype="float32")
+    if scores.ndim == 1:
+        scores = scores[:, None]
+    if scores.shape[1] == num_classes:
+        return scores
+    if scores.shape[1] == 1 and num_classes == 2:
+        return np.concatenate([1.0 - scores, scores], axis=1)
+    raise ValueError(f"model output with {scores.shape[1]} columns does not give scores for {num_classes} classes")
