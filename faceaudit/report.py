@@ -7,9 +7,10 @@ import pandas as pd
 import yaml
 
 from faceaudit.data_summary import class_distributions
+from faceaudit.fairness import AIF360_METRICS
 from faceaudit.html import embed_png, escape, interval_text, key_value_table, name_cell, number, page, table
-from faceaudit.study import eval_set_source
 from faceaudit.model_card import LIMITATIONS, UNCERTAINTY, model_card
+from faceaudit.study import eval_set_source
 
 # Overview columns: (key in the row, header, which value is best: "high", "low", "near_one" or None).
 OVERVIEW_COLUMNS = [
@@ -22,7 +23,6 @@ OVERVIEW_COLUMNS = [
     ("mae", "MAE", "low"),
     ("mae_spread", "group MAE spread", "low"),
 ]
-AIF360_METRICS = ["disparate_impact", "statistical_parity_difference", "equal_opportunity_difference", "average_odds_difference"]
 
 
 def read_json(path: Path) -> dict:
