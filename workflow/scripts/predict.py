@@ -4,6 +4,9 @@ redirect_output_to(snakemake.log[0])
 
 from faceaudit.arrays import read_split
 from faceaudit.predictions import predict_eval_set
+from faceaudit.training import set_tensorflow_threads
+
+set_tensorflow_threads(snakemake.threads)  # else TensorFlow uses every core it sees, and scores differ in the last bit
 
 images, rows = read_split(snakemake.input.images, snakemake.input.rows)
 evaluation = snakemake.params.evaluation
