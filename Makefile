@@ -6,7 +6,7 @@ CORES ?= 4
 # tensorflow with CUDA where a GPU driver is present, the smaller CPU build elsewhere (same version).
 TENSORFLOW := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 'tensorflow[and-cuda]==2.21.0' || echo 'tensorflow-cpu==2.21.0')
 
-.PHONY: env run test system-deps clean bench-preprocess
+.PHONY: env run test system-deps clean bench-preprocess bench-training
 
 env: $(VENV)/.installed
 
@@ -31,6 +31,10 @@ system-deps:
 # Preprocessing speed: draft (DCT-scaled) JPEG decoding vs a naive full decode, per core and on all cores.
 bench-preprocess: env
 	$(BIN)/python -m faceaudit.benchmark
+
+# Training speed: the project's pipeline (decode once, memory map, tf.data) vs ImageDataGenerator decoding JPEGs every epoch.
+bench-training: env
+	$(BIN)/python -m faceaudit.training_benchmark
 
 clean:
 	rm -rf results resources logs benchmarks .snakemake

@@ -20,6 +20,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/generative.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from faceaudit.datasets.common import NUMERIC
 from faceaudit.images import CHANNELS, load_image
 from faceaudit.progress import Progress
 
@@ -65,10 +66,13 @@ def read_split(images_path: Path, rows_path: Path) -> tuple[np.ndarray, pd.DataF
     return images, rows
 
 
-def encode_labels(rows: pd.DataFrame, targets: dict[str, list[str]]) -> dict[str, np.ndarray]:
-    """Class indices per target, in the order the dataset declares its classes."""
+def encode_labels(rows: pd.DataFrame, targets: dict[str, list[str] | str]) -> dict[str, np.ndarray]:
+    """Class indices per target, in the order the dataset declares its classes; numbers for a `numeric` target."""
     encoded = {}
     for target, classes in targets.items():
+        if classes == NUMERIC:
+            encoded[target] = numeric_labels(rows, target)
+            continue
         index = {name: position for position, name in enumerate(classes)}
         unknown = sorted(set(rows[target]) - set(index))
         if unknown:
@@ -77,8 +81,17 @@ def encode_labels(rows: pd.DataFrame, targets: dict[str, list[str]]) -> dict[str
     return encoded
 
 
-def make_dataset(images: np.ndarray, labels: dict[str, np.ndarray] | None, batch_size: int, shuffle: bool, seed: int = 0):
-    """A tf.data pipeline that gathers batches from the memory map, so the split never has to fit in RAM."""
+def numeric_labels(rows: pd.DataFrame, target: str) -> np.ndarray:
+    values = pd.to_numeric(rows[target], errors="coerce")
+    if values.isna().any():
+        bad = rows[target][values.isna()]
+        raise ValueError(f"numeric target '{target}' has values that are not numbers, e.g. {bad.iloc[0]!r} (row {bad.index[0]})")
+    return values.to_numpy(dtype=np.float32)
+
+
+def make_dataset(images: np.ndarray, labels: dict[str, np.ndarray] | None, batch_size: int, shuffle: bool, seed: int = 0, weights: np.ndarray | None = None):
+    """A tf.data pipeline that gathers batches from the memory map, so the split never has to fit in RAM; with
+    `weights`, each batch also carries its examples' loss weights."""
     import tensorflow as tf
 
     indices = tf.data.Dataset.range(len(images))
@@ -92,6 +105,9 @@ def make_dataset(images: np.ndarray, labels: dict[str, np.ndarray] | None, batch
         batch_images.set_shape((None, *images.shape[1:]))
         if labels is None:
             return batch_images
-        return batch_images, {target: tf.gather(values, batch_indices) for target, values in labels.items()}
+        batch_labels = {target: tf.gather(values, batch_indices) for target, values in labels.items()}
+        if weights is None:
+            return batch_images, batch_labels
+        return batch_images, batch_labels, tf.gather(weights, batch_indices)
 
     return indices.batch(batch_size).map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -5,15 +5,19 @@ Each classifier builder takes the (already rescaled) input tensor and {target: n
 (faceaudit.transfer) do their backbone's own preprocessing instead. The VAE (faceaudit.vae) and the sine-wave
 sequence models (faceaudit.sequence_models) are not classifiers and have their own builders.
 
-Outputs are softmax class probabilities, except where `output_kind` says "sigmoid": one unit, P(second class) of
-a binary target, trained with binary cross-entropy; `class_scores` turns either into one column per class.
+Targets map to their number of classes, or to None for a numeric (regression) target, which gets one linear unit.
+Class outputs are softmax probabilities, except where `output_kind` says "sigmoid": one unit, P(second class) of a
+binary target, trained with binary cross-entropy; `class_scores` turns either into one column per class. Outputs are
+float32 even under mixed precision. `augmentation` layers (faceaudit.augmentation) come right after the input.
 """
 
 import keras
 import numpy as np
 from keras import layers
 
+from faceaudit import augmentation as augmentation_layers
 from faceaudit import sequence_models, transfer, vae
+from faceaudit.output_layers import output_layer
 
 
 def build_mlp(inputs, targets: dict[str, int]) -> dict:
@@ -52,14 +56,14 @@ def build_baseline_cnn(inputs, targets: dict[str, int]) -> dict:
     """Two conv 16 + 2x2 pool blocks, dense 64 and ONE sigmoid unit: binary targets only (see `output_kind`)."""
     target, num_classes = only_target(targets)
     if num_classes != 2:
-        raise ValueError(f"baseline_cnn has one sigmoid output for binary targets; '{target}' has {num_classes} classes")
+        raise ValueError(f"baseline_cnn has one sigmoid output for binary targets; '{target}' has {num_classes or 'no'} classes")
     x = inputs
     for _ in range(2):
         x = layers.Conv2D(16, 3, activation="relu")(x)
         x = layers.MaxPooling2D(2)(x)
     x = layers.Flatten()(x)
     x = layers.Dense(64, activation="relu")(x)
-    return {target: layers.Dense(1, activation="sigmoid", name=target)(x)}
+    return {target: layers.Dense(1, activation="sigmoid", name=target, dtype="float32")(x)}
 
 
 def build_deep_cnn(inputs, targets: dict[str, int], l1: float = 1e-5, l2: float = 1e-4) -> dict:
@@ -87,11 +91,11 @@ def build_multitask_cnn(inputs, targets: dict[str, int]) -> dict:
     for target, num_classes in targets.items():
         branch = layers.Dense(128, activation="relu", name=f"{target}_dense_128")(shared)
         branch = layers.Dense(64, activation="relu", name=f"{target}_dense_64")(branch)
-        outputs[target] = layers.Dense(num_classes, activation="softmax", name=target)(branch)
+        outputs[target] = output_layer(target, num_classes)(branch)
     return outputs
 
 
-def only_target(targets: dict[str, int]) -> tuple[str, int]:
+def only_target(targets: dict[str, int | None]) -> tuple[str, int | None]:
     if len(targets) != 1:
         raise ValueError(f"this model predicts exactly one target, got {sorted(targets)}; use multitask_cnn")
     (target, num_classes), = targets.items()
@@ -100,7 +104,7 @@ def only_target(targets: dict[str, int]) -> tuple[str, int]:
 
 def classifier_heads(features, targets: dict[str, int]) -> dict:
     target, num_classes = only_target(targets)
-    return {target: layers.Dense(num_classes, activation="softmax", name=target)(features)}
+    return {target: output_layer(target, num_classes)(features)}
 
 
 MODELS = {
@@ -121,12 +125,13 @@ MODEL_NAMES = sorted([*MODELS, *transfer.BACKBONES, *OTHER_MODELS])
 LOSSES = {"softmax": "sparse_categorical_crossentropy", "sigmoid": "binary_crossentropy"}
 
 
-def build_model(name: str, input_shape: tuple, targets: dict[str, int], pixel_range: tuple[float, float] = (0.0, 255.0), *, head: str = "classifier", weights: str | None = None, dropout_rate: float = 0.5) -> keras.Model:
-    """The named classifier. Own architectures sit behind a Rescaling layer that maps the train set's [min, max] pixel
-    range to [0, 1]; transfer backbones take 0..255 pixels and use `head`, `weights` and `dropout_rate`."""
+def build_model(name: str, input_shape: tuple, targets: dict[str, int | None], pixel_range: tuple[float, float] = (0.0, 255.0), *, head: str = "classifier", weights: str | None = None, dropout_rate: float = 0.5, augmentation: dict | None = None, seed: int | None = None) -> keras.Model:
+    """The named classifier (or regressor). Own architectures sit behind a Rescaling layer that maps the train set's
+    [min, max] pixel range to [0, 1]; transfer backbones take 0..255 pixels and use `head`, `weights` and
+    `dropout_rate`. `augmentation` settings add random transformations that are active in training only."""
     if name in transfer.BACKBONES:
         target, num_classes = only_target(targets)
-        return transfer.build_transfer_model(name, input_shape, target, num_classes, head, weights, dropout_rate)
+        return transfer.build_transfer_model(name, input_shape, target, num_classes, head, weights, dropout_rate, augmentation, seed)
     if name in OTHER_MODELS:
         raise ValueError(f"'{name}' is not a target classifier: build it with {OTHER_MODELS[name].__module__}.{OTHER_MODELS[name].__name__}")
     if name not in MODELS:
@@ -136,13 +141,16 @@ def build_model(name: str, input_shape: tuple, targets: dict[str, int], pixel_ra
     low, high = pixel_range
     span = high - low if high > low else 1.0  # a constant train set must not divide by zero
     inputs = keras.Input(shape=input_shape, name="image")
-    scaled = layers.Rescaling(1.0 / span, offset=-low / span, name="min_max_scaling")(inputs)
-    return keras.Model(inputs, MODELS[name](scaled, targets), name=name)
+    augmented = augmentation_layers.augment(inputs, augmentation or {}, seed)
+    scaled = layers.Rescaling(1.0 / span, offset=-low / span, name="min_max_scaling")(augmented)
+    builder = MODELS[name]
+    outputs = builder(scaled, targets, dropout_rate) if name == "cnn_bn" else builder(scaled, targets)
+    return keras.Model(inputs, outputs, name=name)
 
 
 def output_kind(name: str, head: str = "classifier") -> str:
     """"softmax" (one probability per class, loss LOSSES["softmax"]) or "sigmoid" (one unit = P(second class) of a
-    binary target, loss LOSSES["sigmoid"] on the 0/1 class index)."""
+    binary target, loss LOSSES["sigmoid"] on the 0/1 class index), for the model's class targets."""
     if name not in MODELS and name not in transfer.BACKBONES:
         raise ValueError(f"'{name}' is not a target classifier; classifiers: {sorted([*MODELS, *transfer.BACKBONES])}")
     sigmoid = name in SIGMOID_MODELS or (name in transfer.BACKBONES and head in transfer.SIGMOID_HEADS)

@@ -18,21 +18,32 @@ def save(figure, path: Path) -> None:
 
 
 def plot_training_curves(history_path: Path, out_path: Path) -> None:
-    """Loss and accuracy per epoch, train (solid) and validation (dashed)."""
+    """Loss and accuracy (MAE for numeric targets) per epoch, train solid, validation dashed; a dotted line where
+    a new fine-tuning step begins."""
     history = pd.read_csv(history_path)
-    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    figure, (loss_axis, quality_axis) = plt.subplots(1, 2, figsize=(10, 4))
     epochs = history["epoch"] + 1
-    for axis, kind in ((loss_axis, "loss"), (accuracy_axis, "accuracy")):
-        for column in [c for c in history.columns if c.endswith(kind) and not c.startswith("val_")]:
+    for axis, kinds in ((loss_axis, ("loss",)), (quality_axis, ("accuracy", "mae"))):
+        for column in [c for c in history.columns if c.endswith(kinds) and not c.startswith("val_")]:
             line, = axis.plot(epochs, history[column], marker="o", label=f"train {column}")
             if f"val_{column}" in history:
                 axis.plot(epochs, history[f"val_{column}"], linestyle="--", marker="o", color=line.get_color(), label=f"val {column}")
-        axis.set(xlabel="epoch", ylabel=kind, title=kind)
+        axis.set(xlabel="epoch", ylabel=" / ".join(kinds), title=" / ".join(kinds))
+        for first_epoch in step_starts(history):
+            axis.axvline(first_epoch + 0.5, color="gray", linestyle=":", linewidth=1)
         if axis.lines:
             axis.legend(fontsize="small")
         else:
-            axis.set_visible(False)  # e.g. no accuracy for a regression run
+            axis.set_visible(False)
     save(figure, out_path)
+
+
+def step_starts(history: pd.DataFrame) -> list[int]:
+    """The (1-based) last epoch before each new step."""
+    if "step" not in history:
+        return []
+    changes = history["step"].diff().fillna(0).to_numpy() != 0
+    return [int(epoch) for epoch in history["epoch"][changes]]
 
 
 def plot_metrics(metrics: dict, out_dir: Path) -> None:

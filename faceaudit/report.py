@@ -10,6 +10,7 @@ from faceaudit.data_summary import class_distributions
 from faceaudit.fairness import AIF360_METRICS
 from faceaudit.html import embed_png, escape, interval_text, key_value_table, name_cell, number, page, table
 from faceaudit.model_card import LIMITATIONS, UNCERTAINTY, model_card
+from faceaudit.report_generative import sequence_section, vae_section
 from faceaudit.study import eval_set_source
 
 # Overview columns: (key in the row, header, which value is best: "high", "low", "near_one" or None).
@@ -23,6 +24,14 @@ OVERVIEW_COLUMNS = [
     ("mae", "MAE", "low"),
     ("mae_spread", "group MAE spread", "low"),
 ]
+
+OVERVIEW_INTRO = (
+    "<p>Per run, eval set and target: accuracy, balanced accuracy, F1 (positive class for binary targets, macro "
+    "over classes otherwise) and AUC (one-vs-rest macro average for multi-class targets). The fairness columns give "
+    "the largest accuracy gap between the best and worst group of any sensitive attribute, with its bootstrap "
+    "interval, and the lowest disparate impact of any group against the rest (below 0.8 fails the four-fifths "
+    "rule). Among runs with the same eval set and target, green marks the best value of a column, red the worst.</p>"
+)
 
 
 def read_json(path: Path) -> dict:
@@ -204,21 +213,22 @@ def environment_section(environment: dict, config: dict) -> str:
     ])
 
 
-def write_report(runs: dict, config: dict, environment: dict, data_dir: Path, runs_dir: Path, out_dir: Path) -> None:
-    """Write out_dir/index.html and out_dir/runs/<run>.html from the files the workflow produced."""
+def write_report(runs: dict, config: dict, environment: dict, data_dir: Path, runs_dir: Path, out_dir: Path,
+                 vae_runs: dict | None = None, vae_dir: Path | None = None, sequence_dir: Path | None = None) -> None:
+    """Write out_dir/index.html and out_dir/runs/<run>.html from the files the workflow produced; with VAE runs
+    (their files in vae_dir) and an enabled `sequence_comparison` (files in sequence_dir), their sections too."""
+    vae_runs = vae_runs or {}
     results = {name: load_run_results(runs_dir, run) for name, run in runs.items()}
-    used = sorted({eval_set_source(run["dataset"], eval_set)[0] for run in runs.values() for eval_set in ["train", *run["eval_sets"]]})
+    used = sorted({eval_set_source(run["dataset"], eval_set)[0] for run in runs.values() for eval_set in ["train", *run["eval_sets"]]}
+                  | {run["dataset"] for run in vae_runs.values()})
     body = [
         "<h1>faceaudit report</h1>",
         f'<p class="note">{escape(LIMITATIONS)} {escape(UNCERTAINTY)}</p>',
         "<h2>Runs</h2>",
-        "<p>Per run, eval set and target: accuracy, balanced accuracy, F1 (positive class for binary targets, macro "
-        "over classes otherwise) and AUC (one-vs-rest macro average for multi-class targets). The fairness columns give "
-        "the largest accuracy gap between the best and worst group of any sensitive attribute, with its bootstrap "
-        "interval, and the lowest disparate impact of any group against the rest (below 0.8 fails the four-fifths "
-        "rule). Among runs with the same eval set and target, green marks the best value of a column, red the worst.</p>",
-        overview_table(overview_rows(runs, results)),
+        OVERVIEW_INTRO + overview_table(overview_rows(runs, results)) if runs else "<p>This study trains no classifier.</p>",
         grid_section(runs, results),
+        vae_section(vae_runs, vae_dir),
+        sequence_section(config.get("sequence_comparison", {}), sequence_dir),
         data_section(config["datasets"], data_dir, used),
         environment_section(environment, config),
     ]
@@ -259,7 +269,9 @@ def details_table(run: dict, info: dict) -> str:
         "experiment": run["experiment"], "dataset": run["dataset"], "model": run["model"],
         "targets": ", ".join(run["targets"]), "input": f"{run['image_size']}x{run['image_size']} {run['color']}",
         **run["hyperparameters"],
+        **training_details(run.get("training", {}), info),
         "seed": run["seed"], "parameters": f"{info['parameters']:,}", "epochs completed": info["epochs_completed"],
+        "resumed from epoch": info.get("resumed_from_epoch") or "no (trained in one go)",
         "training time (s)": info["training_seconds"],
         "throughput (images/s, median epoch)": throughput[len(throughput) // 2] if throughput else "n/a",
         "host": info["host"], "SLURM job": info["slurm_job_id"] or "none (local run)",
@@ -267,6 +279,27 @@ def details_table(run: dict, info: dict) -> str:
         "TensorFlow / Keras": f"{info['tensorflow_version']} / {info['keras_version']}",
     }
     return key_value_table(details)
+
+
+def training_details(training: dict, info: dict) -> dict:
+    """How the run trained: its steps (what trained, epochs run of those allowed, learning rate), loss weighting,
+    augmentation, transfer settings and precision."""
+    if not training:
+        return {}
+    step_epochs = info.get("step_epochs", [step["epochs"] for step in training["steps"]])
+    steps = "; ".join(f"{index + 1}. {step['trainable']}: {ran} of {step['epochs']} epochs, lr {step['learning_rate']:g}"
+                      + (f", early stopping on {step['early_stopping']['monitor']} (patience {step['early_stopping']['patience']})"
+                         if step["early_stopping"]["patience"] is not None else "")
+                      for index, (step, ran) in enumerate(zip(training["steps"], step_epochs)))
+    weighting = training["loss_weighting"]
+    details = {
+        "training steps": steps,
+        "loss weighting": weighting["method"] + (f" over {', '.join(weighting['attributes'])}" if weighting.get("attributes") else ""),
+        "augmentation": ", ".join(f"{key} {value}" for key, value in training["augmentation"].items()) or "none",
+        "precision": info.get("precision_policy", "float32"),
+    }
+    details.update({key.replace("_", " "): training[key] for key in ("head", "weights", "unfreeze_last") if key in training})
+    return details
 
 
 def target_section(target: str, metrics: dict, figures_dir: Path) -> str:

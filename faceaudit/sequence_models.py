@@ -2,6 +2,7 @@
 wave from a window of previous values (MSE); one plot shows the three learned mappings against sin(x).
 Standalone: not part of the face workflow."""
 
+import json
 from pathlib import Path
 
 import keras
@@ -74,4 +75,11 @@ def compare_sine_models(plot_path: Path, epochs: int = 5, window_length: int = 1
     axis.set(xlabel="x", ylabel="next value", title=f"Next value predicted from the previous {window_length} (held-out part, {epochs} epochs of training)")
     axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     save(figure, plot_path)
+    return test_mse
+
+
+def write_sine_comparison(plot_path: Path, scores_path: Path, epochs: int = 5, window_length: int = 10, seed: int = 0) -> dict:
+    """compare_sine_models, with each model's test MSE written as JSON to scores_path."""
+    test_mse = compare_sine_models(plot_path, epochs=epochs, window_length=window_length, seed=seed)
+    Path(scores_path).write_text(json.dumps(test_mse, indent=2))
     return test_mse

@@ -11,7 +11,9 @@ from PIL import Image, ImageDraw
 
 __all__ = ["generate_synthetic_dataset", "LABEL_COLUMNS"]
 
-LABEL_COLUMNS = ["file", "gender", "age", "group", "drawn_gender", "drawn_age"]
+LABEL_COLUMNS = ["file", "gender", "age", "age_years", "group", "drawn_gender", "drawn_age"]
+# The recorded age bin spread uniformly over this many years, for age regression (`age_years: numeric`).
+YEARS_SPANNED = 80
 
 LIGHTEST_SKIN = np.array([240, 208, 182])
 DARKEST_SKIN = np.array([92, 58, 40])
@@ -62,6 +64,7 @@ def generate_synthetic_dataset(
             "file": [f"images/{number:05d}.jpg" for number in range(n_images)],
             "gender": np.asarray(gender_classes, dtype=object)[recorded_gender],
             "age": np.asarray(age_classes, dtype=object)[recorded_age],
+            "age_years": age_in_years(seed, recorded_age, len(age_classes)),
             "group": np.asarray([group["name"] for group in groups], dtype=object)[group_index],
             "drawn_gender": np.asarray(gender_classes, dtype=object)[gender_index],
             "drawn_age": np.asarray(age_classes, dtype=object)[age_index],
@@ -70,6 +73,12 @@ def generate_synthetic_dataset(
     )
     write_files(Path(out_dir), images, labels, jpeg_quality)
     return labels
+
+
+def age_in_years(seed: int, age_index: np.ndarray, n_age: int) -> np.ndarray:
+    """A whole number of years inside the recorded age bin; a generator of its own, so the images stay the same."""
+    position = np.random.default_rng([seed, 1]).random(len(age_index))
+    return ((age_index + position) / n_age * YEARS_SPANNED).astype(int).astype(str)
 
 
 def validate_arguments(n_images, image_size, signal, groups, gender_classes, age_classes, jpeg_quality) -> None:

@@ -1,5 +1,6 @@
 """Train one run: seeded, checkpointed every epoch (a killed job resumes), recording its history, throughput and where it ran."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -10,8 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from faceaudit import loss_weights
 from faceaudit.arrays import encode_labels, make_dataset
-from faceaudit.models import build_model
+from faceaudit.datasets.common import NUMERIC
+from faceaudit.models import LOSSES, build_model, output_kind
+from faceaudit.strategies import apply_step
 
 
 def set_tensorflow_threads(threads: int) -> None:
@@ -45,16 +49,55 @@ def make_optimizer(name: str, learning_rate: float):
     raise ValueError(f"unknown optimizer '{name}'; use adam or sgd")
 
 
-def compile_model(spec: dict, input_shape: tuple, pixel_range: tuple[float, float]):
-    targets = {target: len(classes) for target, classes in spec["targets"].items()}
-    model = build_model(spec["model"], input_shape, targets, pixel_range)
-    hyperparameters = spec["hyperparameters"]
-    model.compile(
-        optimizer=make_optimizer(hyperparameters["optimizer"], hyperparameters["learning_rate"]),
-        loss={target: "sparse_categorical_crossentropy" for target in targets},
-        metrics={target: ["accuracy"] for target in targets},
-    )
-    return model
+def model_targets(spec: dict) -> dict[str, int | None]:
+    """{target: number of classes}, None for a numeric target."""
+    return {target: None if classes == NUMERIC else len(classes) for target, classes in spec["targets"].items()}
+
+
+def build_run_model(spec: dict, input_shape: tuple, pixel_range: tuple[float, float]):
+    settings = spec["training"]
+    transfer_settings = {key: settings[key] for key in ("head", "weights") if key in settings}
+    return build_model(spec["model"], input_shape, model_targets(spec), pixel_range, dropout_rate=settings["dropout_rate"],
+                       augmentation=settings["augmentation"], seed=spec["seed"], **transfer_settings)
+
+
+def compile_for_step(model, spec: dict, learning_rate: float) -> None:
+    """Compile with the step's learning rate: cross-entropy for class targets (binary for a sigmoid output), the
+    configured regression loss for numeric ones; accuracy or MAE as metric."""
+    head = spec["training"].get("head", "classifier")
+    losses, metrics = {}, {}
+    for target, num_classes in model_targets(spec).items():
+        if num_classes is None:
+            losses[target], metrics[target] = spec["training"]["regression_loss"], ["mae"]
+        else:
+            losses[target], metrics[target] = LOSSES[output_kind(spec["model"], head)], ["accuracy"]
+    optimizer = make_optimizer(spec["hyperparameters"]["optimizer"], learning_rate)
+    model.compile(optimizer=optimizer, loss=losses, metrics=metrics)
+
+
+def precision_policy(requested: bool, gpus: list) -> str:
+    """mixed_float16 when asked for and a GPU is there; float32 on CPU, where float16 is slower, not faster."""
+    return "mixed_float16" if requested and gpus else "float32"
+
+
+@contextlib.contextmanager
+def global_precision(policy: str):
+    import keras
+
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def early_stopping_callbacks(settings: dict) -> list:
+    import keras
+
+    if settings["patience"] is None:
+        return []
+    return [keras.callbacks.EarlyStopping(monitor=settings["monitor"], patience=settings["patience"], restore_best_weights=settings["restore_best_weights"], verbose=1)]
 
 
 def distribution_strategy():
@@ -107,46 +150,115 @@ def throughput_callback(n_train_images: int, record: list):
     return Throughput()
 
 
-def train_run(spec: dict, train: tuple, val: tuple, model_path: Path, history_path: Path, run_info_path: Path, checkpoint_dir: Path, threads: int = 2, strategy=None) -> dict:
-    """Fit the run's model on (images, rows) train/val splits; write model, history and run.json; return run info.
+def train_run(spec: dict, train: tuple, val: tuple, model_path: Path, history_path: Path, run_info_path: Path, checkpoint_dir: Path, threads: int = 2, strategy=None, policy: str | None = None) -> dict:
+    """Fit the run's model on (images, rows) train/val splits, step by step; write model, history and run.json.
 
-    Every epoch is checkpointed in checkpoint_dir together with the epoch log, so a job killed half-way (preempted,
-    cancelled, out of time) continues from its last finished epoch when it runs again; the folder is removed at the end.
+    Every epoch is checkpointed in checkpoint_dir/step_<i> with the step's epoch log, and each finished step leaves
+    its weights there, so a job killed half-way (preempted, cancelled, out of time) continues from its last finished
+    epoch when it runs again; the folder is removed at the end. `policy` overrides the precision policy (tests).
     """
-    import keras
-
     configure_tensorflow(spec["seed"], threads)
     checkpoint_dir = prepare_checkpoint(Path(checkpoint_dir), spec)
     strategy = strategy or distribution_strategy()
+    policy = policy or precision_policy(spec["training"]["mixed_precision"], gpu_names())
     (train_images, train_rows), (val_images, val_rows) = train, val
     pixel_range = (float(np.min(train_images)), float(np.max(train_images)))
-    with strategy.scope():
-        model = compile_model(spec, train_images.shape[1:], pixel_range)
-    hyperparameters = spec["hyperparameters"]
-    batch_size = hyperparameters["batch_size"]
-    train_data = make_dataset(train_images, encode_labels(train_rows, spec["targets"]), batch_size, shuffle=True, seed=spec["seed"])
+    weighting = spec["training"]["loss_weighting"]
+    weights = loss_weights.sample_weights(train_rows, weighting, spec["targets"])
+    batch_size = spec["hyperparameters"]["batch_size"]
+    train_data = make_dataset(train_images, encode_labels(train_rows, spec["targets"]), batch_size, shuffle=True, seed=spec["seed"], weights=weights)
     val_data = make_dataset(val_images, encode_labels(val_rows, spec["targets"]), batch_size, shuffle=False)
-    images_per_second = []
-    epoch_log = checkpoint_dir / "history.csv"
+    with global_precision(policy), strategy.scope():
+        model = build_run_model(spec, train_images.shape[1:], pixel_range)
+        started = time.perf_counter()
+        progress = train_steps(model, spec, train_data, val_data, checkpoint_dir, len(train_images))
+        training_seconds = time.perf_counter() - started
+    history = combined_history(checkpoint_dir, len(spec["training"]["steps"]))
+    history.to_csv(history_path, index=False)
+    model.save(model_path)
+    info = run_info(spec, threads, model, pixel_range, len(history), training_seconds, progress["images_per_second"])
+    info.update(
+        resumed_from_epoch=progress["resumed_from_epoch"], replicas=strategy.num_replicas_in_sync, precision_policy=policy,
+        step_epochs=[int((history["step"] == index).sum()) for index in range(len(spec["training"]["steps"]))],
+        loss_weights=None if weights is None else loss_weights.describe_weights(train_rows, weights, weighting_columns(weighting)),
+    )
+    Path(run_info_path).write_text(json.dumps(info, indent=2))
+    shutil.rmtree(checkpoint_dir)
+    return info
+
+
+def weighting_columns(weighting: dict) -> list[str]:
+    """The label columns whose groups a weighting method distinguishes (for describing the weights)."""
+    if weighting["method"] == "class":
+        return [weighting["target"]]
+    if weighting["method"] == "reweighing":
+        return [*weighting["attributes"], weighting["target"]]
+    return list(weighting["attributes"])
+
+
+def train_steps(model, spec: dict, train_data, val_data, checkpoint_dir: Path, n_train_images: int) -> dict:
+    """Run the strategy's steps in order, skipping those a previous attempt finished; returns the images/s of every
+    epoch trained now and the global epoch this attempt started at (None when it started from scratch)."""
+    images_per_second, resumed_from_epoch, epochs_before = [], None, 0
+    trained_now = False
+    for index, step in enumerate(spec["training"]["steps"]):
+        step_dir = checkpoint_dir / f"step_{index}"
+        finished = step_dir / "finished.weights.h5"
+        if finished.exists():
+            epochs_before += len(read_epoch_log(step_dir / "history.csv"))
+            continue
+        if index > 0:
+            model.load_weights(checkpoint_dir / f"step_{index - 1}" / "finished.weights.h5")
+        first_epoch = train_step(model, spec, step, step_dir, train_data, val_data, n_train_images, images_per_second)
+        if not trained_now:
+            resumed_from_epoch, trained_now = (epochs_before + first_epoch) or None, True
+        epochs_before += len(read_epoch_log(step_dir / "history.csv"))
+        save_weights_atomically(model, finished)
+    return {"images_per_second": images_per_second, "resumed_from_epoch": resumed_from_epoch}
+
+
+def train_step(model, spec: dict, step: dict, step_dir: Path, train_data, val_data, n_train_images: int, images_per_second: list) -> int:
+    """Fit one step (resuming from its checkpoint if there is one); return the step's epoch it started at."""
+    import keras
+
+    step_dir.mkdir(parents=True, exist_ok=True)
+    apply_step(model, step["trainable"], spec["training"].get("unfreeze_last", 0))
+    compile_for_step(model, spec, step["learning_rate"])
+    epoch_log = step_dir / "history.csv"
     callbacks = [
         # The log comes first: an epoch that the checkpoint counts as done is always in the log.
         keras.callbacks.CSVLogger(str(epoch_log), append=True),
         # Two checkpoints: a job killed while writing one (half an .h5 file) restarts from the one before.
-        keras.callbacks.BackupAndRestore(str(checkpoint_dir), double_checkpoint=True, delete_checkpoint=False),
-        throughput_callback(len(train_images), images_per_second),
+        keras.callbacks.BackupAndRestore(str(step_dir), double_checkpoint=True, delete_checkpoint=False),
+        throughput_callback(n_train_images, images_per_second),
+        *early_stopping_callbacks(step["early_stopping"]),
     ]
-    started = time.perf_counter()
-    history = model.fit(train_data, validation_data=val_data, epochs=hyperparameters["epochs"], callbacks=callbacks, shuffle=False, verbose=2)  # shuffled by tf.data
-    training_seconds = time.perf_counter() - started
-    first_epoch = history.epoch[0] if history.epoch else hyperparameters["epochs"]
-    epochs = read_epoch_log(epoch_log)
-    epochs.to_csv(history_path, index=False)
-    model.save(model_path)
-    info = run_info(spec, threads, model, pixel_range, len(epochs), training_seconds, images_per_second)
-    info.update(resumed_from_epoch=first_epoch or None, replicas=strategy.num_replicas_in_sync)
-    Path(run_info_path).write_text(json.dumps(info, indent=2))
-    shutil.rmtree(checkpoint_dir)
-    return info
+    history = model.fit(train_data, validation_data=val_data, epochs=step["epochs"], callbacks=callbacks, shuffle=False, verbose=2)  # shuffled by tf.data
+    return history.epoch[0] if history.epoch else step["epochs"]
+
+
+def save_weights_atomically(model, path: Path) -> None:
+    partial = path.with_name("partial." + path.name)
+    model.save_weights(partial)
+    partial.replace(path)
+
+
+def combined_history(checkpoint_dir: Path, n_steps: int) -> pd.DataFrame:
+    """Every step's epoch log in one table: `epoch` counts across steps, `step` and `step_epoch` say where it was."""
+    logs = []
+    for index in range(n_steps):
+        log = read_epoch_log(checkpoint_dir / f"step_{index}" / "history.csv").rename(columns={"epoch": "step_epoch"})
+        log.insert(0, "step", index)
+        logs.append(log)
+    history = pd.concat(logs, ignore_index=True)
+    history.insert(0, "epoch", range(len(history)))
+    return history
+
+
+def gpu_names() -> list[str]:
+    import tensorflow as tf
+
+    return [device.name for device in tf.config.list_physical_devices("GPU")]
 
 
 def run_info(spec: dict, threads: int, model, pixel_range, epochs_completed: int, training_seconds: float, images_per_second: list) -> dict:
@@ -166,7 +278,7 @@ def run_info(spec: dict, threads: int, model, pixel_range, epochs_completed: int
         "images_per_second": images_per_second,
         "host": socket.gethostname(),
         "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
-        "gpus": [device.name for device in tf.config.list_physical_devices("GPU")],
+        "gpus": gpu_names(),
         "tensorflow_version": tf.__version__,
         "keras_version": keras.__version__,
     }

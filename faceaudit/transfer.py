@@ -11,6 +11,9 @@ from pathlib import Path
 import keras
 from keras import layers
 
+from faceaudit.augmentation import augment
+from faceaudit.output_layers import output_layer
+
 # name: (keras.applications module, constructor)
 BACKBONES = {
     "vgg16": ("vgg16", "VGG16"),
@@ -59,14 +62,14 @@ class BackbonePreprocessing(layers.Layer):
         return {**super().get_config(), "backbone_name": self.backbone_name}
 
 
-def build_transfer_model(backbone_name: str, input_shape: tuple, target: str, num_classes: int, head: str = "classifier", weights: str | None = None, dropout_rate: float = 0.5) -> keras.Model:
-    """Backbone + head predicting `target`; the output layer is named after the target."""
+def build_transfer_model(backbone_name: str, input_shape: tuple, target: str, num_classes: int | None, head: str = "classifier", weights: str | None = None, dropout_rate: float = 0.5, augmentation: dict | None = None, seed: int | None = None) -> keras.Model:
+    """Backbone + head predicting `target` (num_classes None: a numeric target); the output layer is named after it."""
     if head not in HEADS:
         raise ValueError(f"unknown head '{head}'; known heads: {list(HEADS)}")
     if input_shape[-1] not in (1, 3):
         raise ValueError(f"transfer models take 1 or 3 channels, got input shape {tuple(input_shape)}")
     inputs = keras.Input(shape=input_shape, name="image")
-    pixels = BackbonePreprocessing(backbone_name, name="backbone_preprocessing")(inputs)
+    pixels = BackbonePreprocessing(backbone_name, name="backbone_preprocessing")(augment(inputs, augmentation or {}, seed))
     features = make_backbone(backbone_name, tuple(input_shape[:2]), weights)(pixels, training=False)
     outputs = {target: HEAD_BUILDERS[head](features, target, num_classes, dropout_rate)}
     return keras.Model(inputs, outputs, name=backbone_name)
@@ -74,7 +77,7 @@ def build_transfer_model(backbone_name: str, input_shape: tuple, target: str, nu
 
 def classifier_head(features, target: str, num_classes: int, dropout_rate: float):
     pooled = layers.GlobalAveragePooling2D(name="global_average_pooling")(features)
-    return layers.Dense(num_classes, activation="softmax", name=target)(pooled)
+    return output_layer(target, num_classes)(pooled)
 
 
 def dense_128_32_head(features, target: str, num_classes: int, dropout_rate: float):
@@ -82,16 +85,16 @@ def dense_128_32_head(features, target: str, num_classes: int, dropout_rate: flo
     x = layers.Dropout(dropout_rate)(x)
     x = layers.Dense(128, activation="relu")(x)
     x = layers.Dense(32, activation="relu")(x)
-    return layers.Dense(num_classes, activation="softmax", name=target)(x)
+    return output_layer(target, num_classes)(x)
 
 
 def flatten_128_sigmoid_head(features, target: str, num_classes: int, dropout_rate: float):
     if num_classes != 2:
-        raise ValueError(f"the flatten_128_sigmoid head has one sigmoid output for binary targets; '{target}' has {num_classes} classes")
+        raise ValueError(f"the flatten_128_sigmoid head has one sigmoid output for binary targets; '{target}' has {num_classes or 'no'} classes")
     x = layers.Flatten()(features)
     x = layers.Dense(128, activation="relu")(x)
     x = layers.Dropout(dropout_rate)(x)
-    return layers.Dense(1, activation="sigmoid", name=target)(x)
+    return layers.Dense(1, activation="sigmoid", name=target, dtype="float32")(x)
 
 
 HEAD_BUILDERS = {"classifier": classifier_head, "dense_128_32": dense_128_32_head, "flatten_128_sigmoid": flatten_128_sigmoid_head}
@@ -102,10 +105,18 @@ def set_trainable(model: keras.Model, part: str) -> None:
     if part not in TRAINABLE_PARTS:
         raise ValueError(f"unknown trainable part '{part}'; use one of {list(TRAINABLE_PARTS)}")
     backbone = model.get_layer("backbone")
-    backbone.trainable = part in ("backbone", "all")  # propagates to every layer inside the backbone
+    set_trainable_deep(backbone, part in ("backbone", "all"))
     for layer in model.layers:
         if layer is not backbone:
             layer.trainable = part in ("head", "all")
+
+
+def set_trainable_deep(layer, trainable: bool) -> None:
+    """Set `trainable` on a layer and every layer inside it (one unfrozen earlier, e.g. by unfreeze_last_layers,
+    would otherwise keep its own setting)."""
+    layer.trainable = trainable
+    for inner in getattr(layer, "layers", []):
+        set_trainable_deep(inner, trainable)
 
 
 def unfreeze_last_layers(model: keras.Model, count: int) -> None:

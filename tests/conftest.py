@@ -24,6 +24,7 @@ TINY_STUDY = {
                 "gender": ["Female", "Male"],
                 "age": ["0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "more than 70"],
                 "group": ["A", "B"],
+                "age_years": "numeric",
             },
             "sensitive_attributes": ["group", "gender"],
             "split": {"val": 0.2, "test": 0.25},
@@ -63,6 +64,17 @@ TINY_STUDY = {
             "image": {"size": 16, "color": "rgb"},
             "epochs": 2,
             "batch_size": 32,
+        },
+        # Age in years as regression, with group-balanced loss weights and flipped training images.
+        "age_regression": {
+            "dataset": "faces",
+            "targets": ["age_years"],
+            "model": "mlp",
+            "image": {"size": 16, "color": "gray"},
+            "epochs": 2,
+            "batch_size": 32,
+            "loss_weighting": {"method": "group", "attributes": ["group"]},
+            "augmentation": {"horizontal_flip": True},
         },
     },
 }

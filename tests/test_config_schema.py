@@ -52,7 +52,8 @@ def test_the_embedded_default_config_is_valid_and_consistent():
     config = validated(yaml.safe_load(DEFAULT_CONFIG.read_text()))
 
     check_study(config)
-    assert set(config["experiments"]) == {"gender_mlp", "gender_small_cnn", "age_cnn_bn", "gender_age_multitask"}
+    assert set(config["experiments"]) == {"gender_mlp", "gender_small_cnn", "age_cnn_bn", "gender_age_multitask",
+                                          "gender_cnn_group_weighted", "age_years_regression", "faces_vae"}
     assert config["experiments"]["gender_mlp"]["optimizer"] == "adam"
     assert config["datasets"]["synthetic_faces"]["max_reject_fraction"] == 0.05
 
@@ -69,7 +70,9 @@ def test_defaults_are_filled_in():
     assert experiment["learning_rate"] == 0.001
     assert experiment["eval_sets"] == ["test"]
     assert experiment["grid"] == {}
-    assert experiment["resources"] == {"gpu": 1, "runtime": 60, "mem_mb": 8000, "threads": 2}
+    assert experiment["resources"] == {}
+    assert experiment["strategy"] == "one_step" and experiment["loss_weighting"]["method"] == "none"
+    assert config["training_resources"]["transfer"] == {}
     dataset = config["datasets"]["faces"]
     assert dataset["split"] == {"val": 0.15, "test": 0.15, "seed": 0}
     assert dataset["max_reject_fraction"] == 0.05
@@ -133,9 +136,16 @@ def test_unknown_model_name_is_refused_by_the_schema():
 
 def test_missing_required_key_is_named():
     config = minimal_study()
+    del config["experiments"]["gender_mlp"]["model"]
+
+    assert "'model' is a required property" in validation_error(config)
+
+
+def test_a_classifier_without_targets_is_refused():
+    config = minimal_study()
     del config["experiments"]["gender_mlp"]["targets"]
 
-    assert "'targets' is a required property" in validation_error(config)
+    assert "experiments.gender_mlp.targets: 'mlp' needs at least one target label" in check_study_error(config)
 
 
 def check_study_error(config: dict) -> str:
@@ -234,12 +244,48 @@ def test_numeric_label_is_accepted_but_not_as_a_sensitive_attribute():
     assert check_study_error(config).startswith("datasets.faces.sensitive_attributes: 'age_years' is numeric")
 
 
-def test_numeric_target_is_not_trained_yet():
+def test_numeric_target_is_a_regression_run():
     config = minimal_study()
     config["datasets"]["faces"]["labels"]["age_years"] = "numeric"
     config["experiments"]["gender_mlp"]["targets"] = ["age_years"]
+    check_study(validated(config))
 
-    assert "regression targets are not trained yet" in check_study_error(config)
+    config["experiments"]["gender_mlp"]["model"] = "baseline_cnn"
+    assert "'baseline_cnn' (head 'classifier') has one sigmoid output for a binary target; 'age_years' is not binary" in check_study_error(config)
+
+
+def test_fine_tuning_strategies_need_a_transfer_model_and_matching_steps():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"]["strategy"] = "two_step"
+    assert "experiments.gender_mlp.strategy: 'two_step' fine-tunes a pretrained backbone; 'mlp' has none" in check_study_error(config)
+
+    config["experiments"]["gender_mlp"]["model"] = "vgg16"
+    config["experiments"]["gender_mlp"]["steps"] = [{"learning_rate": 0.001}]
+    assert "experiments.gender_mlp.steps: strategy 'two_step' has 2 steps, but 1 are configured" in check_study_error(config)
+
+
+def test_loss_weighting_names_what_is_missing():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"]["loss_weighting"] = {"method": "group"}
+    assert "experiments.gender_mlp.loss_weighting.attributes: method 'group' needs the attributes" in check_study_error(config)
+
+    config["experiments"]["gender_mlp"]["loss_weighting"] = {"method": "group", "attributes": ["hair"]}
+    assert "'hair' is not a label with classes of dataset 'faces'" in check_study_error(config)
+
+    config["experiments"]["gender_mlp"]["loss_weighting"] = {"method": "reweighing", "attributes": ["group"]}
+    assert "reweighing needs a privileged group of 'group'; add it under the dataset's privileged_groups" in check_study_error(config)
+
+    config["datasets"]["faces"]["privileged_groups"] = {"group": "A"}
+    config["experiments"]["gender_mlp"]["targets"] = ["age"]
+    assert "reweighing needs a binary target; 'age' has 3 classes" in check_study_error(config)
+
+
+def test_a_vae_predicts_no_target():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"]["model"] = "vae"
+    assert "a vae learns the images and predicts no target" in check_study_error(config)
+    del config["experiments"]["gender_mlp"]["targets"]
+    check_study(validated(config))
 
 
 def test_cross_dataset_eval_set_needs_a_dataset_with_the_same_classes():
@@ -275,3 +321,12 @@ def test_real_layouts_fill_their_settings_defaults():
     assert dataset["download"] == [{"name": "img_align_celeba.zip", "extract": True}]
     assert dataset["sample_fraction"] == 1.0 and dataset["sample_size"] is None
     assert validated(config)["checksums_lock"] == "config/checksums.lock.yaml"
+
+
+def test_resources_accept_their_keys_and_refuse_others():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"]["resources"] = {"runtime": 15, "mem_mb": 2000}
+    config["training_resources"] = {"transfer": {"gpu": 2}}
+    validated(config)
+    config["experiments"]["gender_mlp"]["resources"] = {"gpus": 2}
+    assert "Additional properties are not allowed ('gpus' was unexpected)" in validation_error(config)

@@ -80,6 +80,7 @@ def test_overview_shows_each_runs_numbers_and_links_its_page(report):
         assert f'href="runs/{name}.html"' in index and (report / "runs" / f"{name}.html").exists()
     assert "1 rows rejected" in index and "unknown gender value" in index
     assert "binary" in index, "the report says what the labels cannot capture"
+    assert "Generative model" not in index and "Sequence models" not in index, "no VAE run, no sine comparison"
 
 
 def test_labels_from_files_are_escaped(report):

@@ -192,7 +192,7 @@ def test_training_resumes_after_scancel_and_after_a_requeue(slurm_study):
     study["experiments"]["long_cnn"] = {**study["experiments"]["gender_cnn"], "epochs": 16, "batch_size": 2}
     write_config(slurm_study, study)
     run_dir = slurm_study / "results/runs/long_cnn"
-    epoch_log = run_dir / "checkpoint/history.csv"
+    epoch_log = run_dir / "checkpoint/step_0/history.csv"
     target, log = "results/runs/long_cnn/run.json", slurm_study / "snakemake.log"
 
     # 1. The job is cancelled after 3 epochs. Plugin 2.8.0 does not recognise sacct's "CANCELLED by <uid>" and would

@@ -58,7 +58,7 @@ def test_experiment_without_grid_is_one_run_named_after_it():
     assert run["model"] == "mlp"
     assert run["targets"] == {"gender": ["Female", "Male"]}
     assert (run["image_size"], run["color"]) == (32, "gray")
-    assert run["hyperparameters"] == {"learning_rate": 0.001, "batch_size": 64, "epochs": 3, "optimizer": "adam"}
+    assert run["hyperparameters"] == {"learning_rate": 0.001, "batch_size": 64, "epochs": 3, "optimizer": "adam", "strategy": "one_step"}
     assert run["grid_point"] == {}
     assert run["eval_sets"] == ["test"]
 
@@ -70,7 +70,7 @@ def test_grid_expands_into_one_run_per_combination_with_readable_names():
     assert sweep_runs == ["sweep__bs16_lr0.01", "sweep__bs16_lr0.1", "sweep__bs8_lr0.01", "sweep__bs8_lr0.1"]
     run = runs["sweep__bs8_lr0.1"]
     assert run["experiment"] == "sweep"
-    assert run["hyperparameters"] == {"learning_rate": 0.1, "batch_size": 8, "epochs": 5, "optimizer": "adam"}
+    assert run["hyperparameters"] == {"learning_rate": 0.1, "batch_size": 8, "epochs": 5, "optimizer": "adam", "strategy": "one_step"}
     assert run["grid_point"] == {"batch_size": 8, "learning_rate": 0.1}
     assert run["targets"] == {"gender": ["Female", "Male"], "age": ["0-19", "20-39", "40+"]}
     assert (run["image_size"], run["color"]) == (48, "rgb")
@@ -121,6 +121,7 @@ def test_grid_over_optimizer_and_epochs():
         "batch_size": 64,
         "epochs": 2,
         "optimizer": "sgd",
+        "strategy": "one_step",
     }
     assert "gender_mlp__ep2_optadam" in runs
     assert "gender_mlp" not in runs
@@ -164,3 +165,46 @@ def test_configured_positive_class_is_honoured():
     run = expand_runs(config)["gender_mlp"]
 
     assert positive_classes(config["datasets"]["faces"], run["targets"]) == {"gender": "Female"}
+
+
+def test_a_grid_over_strategies_gives_each_run_its_steps():
+    config = load_study()
+    config["experiments"]["gender_mlp"] |= {
+        "model": "resnet50", "grid": {"strategy": ["two_step", "three_step"]}, "learning_rate": 0.01,
+        "early_stopping": {"patience": 2},
+    }
+    runs = expand_runs(config)
+
+    assert sorted(name for name in runs if name.startswith("gender_mlp")) == ["gender_mlp__stthree_step", "gender_mlp__sttwo_step"]
+    steps = runs["gender_mlp__stthree_step"]["training"]["steps"]
+    assert [step["trainable"] for step in steps] == ["head", "backbone", "all"]
+    assert all(step["learning_rate"] == 0.01 and step["epochs"] == 3 for step in steps)
+    assert steps[0]["early_stopping"] == {"patience": 2, "monitor": "val_loss", "restore_best_weights": True}
+    assert runs["gender_mlp__sttwo_step"]["training"]["head"] == "classifier"
+
+
+def test_per_step_settings_override_the_experiment():
+    config = load_study()
+    config["experiments"]["gender_mlp"] |= {
+        "model": "vgg16", "strategy": "last_layers", "unfreeze_last": 4,
+        "steps": [{"epochs": 2}, {"learning_rate": 1e-5, "early_stopping": {"patience": 1, "monitor": "val_gender_accuracy"}}],
+    }
+    training = expand_runs(config)["gender_mlp"]["training"]
+
+    assert training["steps"] == [
+        {"trainable": "head", "epochs": 2, "learning_rate": 0.001, "early_stopping": {"patience": None, "monitor": "val_loss", "restore_best_weights": True}},
+        {"trainable": "last_layers", "epochs": 3, "learning_rate": 1e-5, "early_stopping": {"patience": 1, "monitor": "val_gender_accuracy", "restore_best_weights": True}},
+    ]
+    assert training["unfreeze_last"] == 4
+
+
+def test_resources_come_from_the_model_family_then_the_experiment():
+    config = load_study()
+    config["training_resources"] = {"mlp": {"runtime": 15}, "transfer": {"gpu": 2, "threads": 8}}
+    config["experiments"]["gender_mlp"]["resources"] = {"mem_mb": 2000}
+    config["experiments"]["tuned"] = {**copy.deepcopy(config["experiments"]["gender_mlp"]), "model": "efficientnet_b0", "resources": {}}
+    runs = expand_runs(config)
+
+    assert runs["gender_mlp"]["resources"] == {"gpu": 1, "runtime": 15, "mem_mb": 2000, "threads": 2}
+    assert runs["sweep__bs8_lr0.1"]["resources"] == {"gpu": 1, "runtime": 60, "mem_mb": 8000, "threads": 2}
+    assert runs["tuned"]["resources"] == {"gpu": 2, "runtime": 240, "mem_mb": 16000, "threads": 8}

@@ -43,8 +43,12 @@ def held_out_accuracy(features: np.ndarray, target: np.ndarray, n_train: int) ->
 def test_writes_real_jpegs_and_labels_csv(tmp_path):
     labels = generate(tmp_path, n_images=12, image_size=48)
 
-    assert list(labels.columns) == ["file", "gender", "age", "group", "drawn_gender", "drawn_age"]
-    on_disk = pd.read_csv(tmp_path / "labels.csv", keep_default_na=False)
+    assert list(labels.columns) == ["file", "gender", "age", "age_years", "group", "drawn_gender", "drawn_age"]
+    # Whole years inside the recorded bin: bin i of n covers [80 i / n, 80 (i + 1) / n).
+    bins = labels["age"].map({age: index for index, age in enumerate(AGES)})
+    years = labels["age_years"].astype(int)
+    assert ((years >= bins * 80 / len(AGES) - 1) & (years < (bins + 1) * 80 / len(AGES))).all()
+    on_disk = pd.read_csv(tmp_path / "labels.csv", keep_default_na=False, dtype=str)
     assert list(on_disk.columns) == list(labels.columns)
     pd.testing.assert_frame_equal(on_disk, labels.astype(str))
     assert labels["file"].tolist() == [f"images/{number:05d}.jpg" for number in range(12)]

@@ -30,11 +30,16 @@ def labelled_images(count: int, seed: int) -> tuple[np.ndarray, pd.DataFrame]:
     return images, rows
 
 
-def run_spec(model: str, targets: dict, epochs: int = 2) -> dict:
+def run_spec(model: str, targets: dict, epochs: int = 2, **training) -> dict:
+    """What faceaudit.study makes of an experiment with these settings (one step unless `steps` says otherwise)."""
+    steps = [{"trainable": "all", "epochs": epochs, "learning_rate": 0.01,
+              "early_stopping": {"patience": None, "monitor": "val_loss", "restore_best_weights": True}}]
     return {
         "run": f"{model}_test", "experiment": f"{model}_test", "dataset": "arrays", "model": model,
         "targets": targets, "image_size": 12, "color": "gray", "grid_point": {}, "seed": 11,
-        "hyperparameters": {"learning_rate": 0.01, "batch_size": 16, "epochs": epochs, "optimizer": "adam"},
+        "hyperparameters": {"learning_rate": 0.01, "batch_size": 16, "epochs": epochs, "optimizer": "adam", "strategy": "one_step"},
+        "training": {"steps": steps, "loss_weighting": {"method": "none"}, "augmentation": {}, "regression_loss": "mse",
+                     "mixed_precision": False, "dropout_rate": 0.5} | training,
     }
 
 
@@ -49,7 +54,7 @@ def train(tmp_path, spec, name="run"):
 def test_training_writes_model_history_and_run_info(tmp_path):
     out, info = train(tmp_path, run_spec("multitask_cnn", TARGETS))
     history = pd.read_csv(out / "history.csv")
-    assert list(history["epoch"]) == [0, 1]
+    assert list(history["epoch"]) == [0, 1] and list(history["step"]) == [0, 0]
     assert {"loss", "val_loss", "gender_accuracy", "val_age_accuracy"} <= set(history.columns)
     written = json.loads((out / "run.json").read_text())
     assert written == info

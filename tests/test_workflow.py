@@ -1,6 +1,7 @@
 """End to end: the real workflow on a tiny study, its report checked against the predictions, and a targeted rerun."""
 
 import html.parser
+import json
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +72,22 @@ def test_report_numbers_equal_those_recomputed_from_predictions(study_dir):
         assert values[(run, f"{key}.accuracy_gap")] == pytest.approx(max(gaps))
         checked += 1
     assert checked == 5
+
+
+def test_age_regression_with_group_weights_is_trained_evaluated_and_audited(study_dir):
+    run_dir = study_dir / "results/runs/age_regression"
+    info = json.loads((run_dir / "run.json").read_text())
+    train_rows = pd.read_csv(study_dir / "results/data/faces/16-gray/train.csv", dtype=str)
+    sizes = train_rows["group"].value_counts()
+    for group, size in sizes.items():  # N / (k n_group): each group carries the same total weight
+        assert info["loss_weights"]["groups"][group] == {"n": size, "weight": pytest.approx(len(train_rows) / (2 * size), abs=1e-5)}
+    predictions = pd.read_csv(run_dir / "predictions/test.csv")
+    error = (predictions["age_years_pred"] - predictions["age_years_true"]).abs()
+    values = overview_values(study_dir)
+    assert values[("age_regression", "test.age_years.mae")] == pytest.approx(error.mean())
+    group_mae = error.groupby(predictions["group"]).mean()
+    assert values[("age_regression", "test.age_years.mae_spread")] == pytest.approx(max(group_mae.max() - group_mae.min(),
+        error.groupby(predictions["gender"]).mean().pipe(lambda mae: mae.max() - mae.min())))
 
 
 def test_snakemakes_own_report_carries_the_faceaudit_report(study_dir):

@@ -10,7 +10,10 @@ from faceaudit import study
 validate(config, "../../config/schema.yaml", set_default=True)
 study.check_study(config)
 
-RUNS = study.expand_runs(config)
+ALL_RUNS = study.expand_runs(config)
+# Classifier runs (trained, predicted, evaluated, audited) and VAE runs (trained, their faces sampled).
+RUNS = study.classifier_runs(ALL_RUNS)
+VAE_RUNS = study.vae_runs(ALL_RUNS)
 
 
 def names_pattern(names):
@@ -20,6 +23,7 @@ def names_pattern(names):
 wildcard_constraints:
     dataset=names_pattern(config["datasets"]),
     run=names_pattern(RUNS),
+    vae_run=names_pattern(VAE_RUNS),
     eval_set=f"val|test|(?:{names_pattern(config['datasets'])})-(?:train|val|test)",
     split="train|val|test",
     size=r"\d+",
@@ -88,6 +92,40 @@ def get_layout_settings(wildcards):
 
 def get_run(wildcards):
     return RUNS[wildcards.run]
+
+
+def get_vae_run(wildcards):
+    return VAE_RUNS[wildcards.vae_run]
+
+
+def get_vae_training_params(wildcards):
+    return {key: value for key, value in get_vae_run(wildcards).items() if key not in ("eval_sets", "resources")}
+
+
+def get_vae_arrays(wildcards):
+    data_dir = run_data_dir(get_vae_run(wildcards))
+    return {"train_images": f"{data_dir}/train.npy", "val_images": f"{data_dir}/val.npy"}
+
+
+def get_vae_resource(name):
+    def resource(wildcards):
+        return get_vae_run(wildcards)["resources"][name]
+
+    return resource
+
+
+def vae_outputs(name):
+    return {key: f"results/vae/{name}/{file}" for key, file in VAE_FILES.items()}
+
+
+VAE_FILES = {
+    "model": "model.keras",
+    "history": "history.csv",
+    "run_info": "run.json",
+    "samples": "samples.png",
+    "reconstructions": "reconstructions.png",
+}
+SEQUENCE_FILES = {"plot": "results/sequence/sine_comparison.png", "scores": "results/sequence/sine_comparison.json"}
 
 
 def run_data_dir(run, dataset=None):
@@ -170,7 +208,7 @@ def get_run_evaluations(run_name):
 
 def datasets_in_report():
     """Every dataset a run trains or is evaluated on."""
-    return sorted({study.eval_set_source(run["dataset"], eval_set)[0] for run in RUNS.values() for eval_set in ["train", *run["eval_sets"]]})
+    return sorted({study.eval_set_source(run["dataset"], eval_set)[0] for run in ALL_RUNS.values() for eval_set in ["train", *run["eval_sets"]]})
 
 
 def get_report_inputs(wildcards):
@@ -185,4 +223,7 @@ def get_report_inputs(wildcards):
     }
     for key in ("metrics", "fairness", "figures", "group_figures"):
         inputs[key] = [path for name in RUNS for path in get_run_evaluations(name)[key]]
+    inputs["vae"] = [path for name in VAE_RUNS for path in vae_outputs(name).values()]
+    if config["sequence_comparison"]["enabled"]:
+        inputs["sequence"] = list(SEQUENCE_FILES.values())
     return inputs

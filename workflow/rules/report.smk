@@ -14,6 +14,7 @@ rule report:
         ),
     params:
         runs=RUNS,
+        vae_runs=VAE_RUNS,
         config=config,
         workflow_dir=workflow.basedir,
     log:

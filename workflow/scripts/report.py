@@ -14,4 +14,7 @@ write_report(
     data_dir=Path("results/data"),
     runs_dir=Path("results/runs"),
     out_dir=Path(snakemake.output.index).parent,
+    vae_runs=snakemake.params.vae_runs,
+    vae_dir=Path("results/vae"),
+    sequence_dir=Path("results/sequence"),
 )

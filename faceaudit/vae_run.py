@@ -1,0 +1,62 @@
+"""Train one VAE run: seeded, on the images of its dataset, writing the model, its history, sampled and
+reconstructed faces, and run.json (what ran, where, how fast)."""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from faceaudit.arrays import make_dataset
+from faceaudit.training import configure_tensorflow, make_optimizer, run_info, throughput_callback
+
+RECONSTRUCTED_IMAGES = 8
+SAMPLED_FACES = 10
+
+
+def train_vae_run(spec: dict, train_images: np.ndarray, val_images: np.ndarray, out: dict, threads: int = 2) -> dict:
+    """Fit the run's VAE on uint8 train images (validated on val images); write out["model"], out["history"],
+    out["samples"], out["reconstructions"] and out["run_info"]; return the run info.
+
+    The reconstructions are of the first validation images (of the training images when there are none).
+    """
+    from faceaudit.vae import build_vae, write_reconstruction_grid, write_sample_grid
+
+    configure_tensorflow(spec["seed"], threads)
+    pixel_range = (float(np.min(train_images)), float(np.max(train_images)))
+    settings, hyperparameters = spec["vae"], spec["hyperparameters"]
+    model = build_vae(train_images.shape[1:], settings["latent_size"], settings["reconstruction_loss"], pixel_range, seed=spec["seed"])
+    model.compile(optimizer=make_optimizer(hyperparameters["optimizer"], hyperparameters["learning_rate"]))
+    batch_size = hyperparameters["batch_size"]
+    train_data = make_dataset(train_images, None, batch_size, shuffle=True, seed=spec["seed"])
+    val_data = make_dataset(val_images, None, batch_size, shuffle=False) if len(val_images) else None
+    images_per_second = []
+    started = time.perf_counter()
+    fitted = model.fit(train_data, validation_data=val_data, epochs=hyperparameters["epochs"],
+                       callbacks=[throughput_callback(len(train_images), images_per_second)], shuffle=False, verbose=2)  # shuffled by tf.data
+    training_seconds = time.perf_counter() - started
+
+    history = pd.DataFrame(fitted.history)
+    history.insert(0, "epoch", fitted.epoch)
+    history.to_csv(out["history"], index=False)
+    model.save(out["model"])
+    write_sample_grid(model, Path(out["samples"]), count=SAMPLED_FACES, seed=spec["seed"])
+    shown = val_images if len(val_images) else train_images
+    write_reconstruction_grid(model, np.asarray(shown[:RECONSTRUCTED_IMAGES]), Path(out["reconstructions"]))
+
+    info = run_info(spec, threads, model, pixel_range, len(history), training_seconds, images_per_second)
+    info.update(
+        encoder_parameters=int(model.encoder.count_params()),
+        decoder_parameters=int(model.decoder.count_params()),
+        architecture="\n\n".join(summary(part) for part in (model.encoder, model.decoder)),
+        final_losses={column: float(history[column].iloc[-1]) for column in history.columns if column != "epoch"},
+    )
+    Path(out["run_info"]).write_text(json.dumps(info, indent=2))
+    return info
+
+
+def summary(model) -> str:
+    lines = []
+    model.summary(print_fn=lambda line, **kwargs: lines.append(line))
+    return "\n".join(lines)

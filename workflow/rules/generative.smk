@@ -1,0 +1,31 @@
+rule train_vae:
+    input:
+        unpack(get_vae_arrays),
+    output:
+        **vae_outputs("{vae_run}"),
+    params:
+        run=get_vae_training_params,
+    threads: get_vae_resource("threads")
+    resources:
+        gpu=get_vae_resource("gpu"),
+        runtime=get_vae_resource("runtime"),
+        mem_mb=get_vae_resource("mem_mb"),
+    log:
+        "logs/train_vae/{vae_run}.log",
+    benchmark:
+        "benchmarks/train_vae/{vae_run}.tsv"
+    script:
+        "../scripts/train_vae.py"
+
+
+rule sine_comparison:
+    output:
+        **SEQUENCE_FILES,
+    params:
+        settings=config["sequence_comparison"],
+    log:
+        "logs/sine_comparison/sine_comparison.log",
+    benchmark:
+        "benchmarks/sine_comparison/sine_comparison.tsv"
+    script:
+        "../scripts/sine_comparison.py"
