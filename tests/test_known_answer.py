@@ -13,6 +13,7 @@ from faceaudit.manifest import build_manifest
 from faceaudit.predictions import predict_eval_set
 from faceaudit.synthetic import generate_synthetic_dataset
 from faceaudit.training import train_run
+from test_training import run_spec
 
 GENDER = ["Female", "Male"]
 AGES = ["0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "more than 70"]
@@ -36,8 +37,9 @@ def audit_of_trained_model(tmp_path, groups: list[dict]) -> dict:
     for split in ("train", "val", "test"):
         write_split(manifest, root, split, 16, "gray", tmp_path / f"{split}.npy", tmp_path / f"{split}.csv")
         splits[split] = read_split(tmp_path / f"{split}.npy", tmp_path / f"{split}.csv")
-    spec = {"run": "known_answer", "model": "small_cnn", "targets": {"gender": GENDER}, "seed": 5,
-            "hyperparameters": {"learning_rate": 0.002, "batch_size": 32, "epochs": 6, "optimizer": "adam"}}
+    spec = run_spec("small_cnn", {"gender": GENDER}, epochs=6) | {"run": "known_answer", "seed": 5}
+    spec["hyperparameters"] |= {"learning_rate": 0.002, "batch_size": 32}
+    spec["training"]["steps"][0]["learning_rate"] = 0.002
     train_run(spec, splits["train"], splits["val"], tmp_path / "model.keras", tmp_path / "history.csv",
               tmp_path / "run.json", tmp_path / "checkpoint", threads=2)
     images, rows = splits["test"]
