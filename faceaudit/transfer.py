@@ -10,6 +10,7 @@ from pathlib import Path
 
 import keras
 from keras import layers
+from keras.src.backend.config import keras_home  # not in keras' public API (3.15); where it caches weights
 
 from faceaudit.augmentation import augment
 from faceaudit.output_layers import output_layer
@@ -37,7 +38,16 @@ def make_backbone(backbone_name: str, image_size: tuple[int, int], weights: str 
     if weights not in ("imagenet", None) and not Path(weights).is_file():
         raise ValueError(f"weights must be 'imagenet', null or an existing weights file, got '{weights}'")
     constructor = getattr(application_module(backbone_name), BACKBONES[backbone_name][1])
-    return constructor(include_top=False, weights=None if weights is None else str(weights), input_shape=(*image_size, 3), name="backbone")
+    try:
+        return constructor(include_top=False, weights=None if weights is None else str(weights), input_shape=(*image_size, 3), name="backbone")
+    except Exception as error:
+        if weights == "imagenet" and "URL fetch failure" in str(error):
+            raise RuntimeError(
+                f"{backbone_name}: Keras could not download the ImageNet weights ({error}). Where there is no internet, "
+                f"pre-stage Keras's weight file in {Path(keras_home()) / 'models'} (set KERAS_HOME on a filesystem "
+                "the nodes share), or give the experiment `weights: <file>`"
+            ) from error
+        raise
 
 
 @keras.saving.register_keras_serializable(package="faceaudit")

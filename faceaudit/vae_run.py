@@ -2,6 +2,7 @@
 reconstructed faces, and run.json (what ran, where, how fast)."""
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -9,21 +10,27 @@ import numpy as np
 import pandas as pd
 
 from faceaudit.arrays import make_dataset
-from faceaudit.training import configure_tensorflow, make_optimizer, run_info, throughput_callback
+from faceaudit.training import configure_tensorflow, make_optimizer, prepare_checkpoint, read_epoch_log, run_info, throughput_callback
 
 RECONSTRUCTED_IMAGES = 8
 SAMPLED_FACES = 10
 
 
-def train_vae_run(spec: dict, train_images: np.ndarray, val_images: np.ndarray, out: dict, threads: int = 2) -> dict:
+def train_vae_run(spec: dict, train_images: np.ndarray, val_images: np.ndarray, out: dict, threads: int = 2, checkpoint_dir: Path | None = None) -> dict:
     """Fit the run's VAE on uint8 train images (validated on val images); write out["model"], out["history"],
     out["samples"], out["reconstructions"] and out["run_info"]; return the run info.
 
-    The reconstructions are of the first validation images (of the training images when there are none).
+    Every epoch is checkpointed in checkpoint_dir (default: beside the model), so a killed job continues from its last
+    finished epoch; the folder is removed at the end. The reconstructions are of the first validation images (of the
+    training images when there are none).
     """
+    import keras
+
     from faceaudit.vae import build_vae, write_reconstruction_grid, write_sample_grid
 
     configure_tensorflow(spec["seed"], threads)
+    checkpoint_dir = prepare_checkpoint(Path(checkpoint_dir or Path(out["model"]).parent / "checkpoint"), spec)
+    epoch_log = checkpoint_dir / "history.csv"
     pixel_range = (float(np.min(train_images)), float(np.max(train_images)))
     settings, hyperparameters = spec["vae"], spec["hyperparameters"]
     model = build_vae(train_images.shape[1:], settings["latent_size"], settings["reconstruction_loss"], pixel_range, seed=spec["seed"])
@@ -33,12 +40,16 @@ def train_vae_run(spec: dict, train_images: np.ndarray, val_images: np.ndarray, 
     val_data = make_dataset(val_images, None, batch_size, shuffle=False) if len(val_images) else None
     images_per_second = []
     started = time.perf_counter()
-    fitted = model.fit(train_data, validation_data=val_data, epochs=hyperparameters["epochs"],
-                       callbacks=[throughput_callback(len(train_images), images_per_second)], shuffle=False, verbose=2)  # shuffled by tf.data
+    callbacks = [
+        keras.callbacks.CSVLogger(str(epoch_log), append=True),  # before the checkpoint: a saved epoch is always logged
+        keras.callbacks.BackupAndRestore(str(checkpoint_dir), double_checkpoint=True, delete_checkpoint=False),
+        throughput_callback(len(train_images), images_per_second),
+    ]
+    fitted = model.fit(train_data, validation_data=val_data, epochs=hyperparameters["epochs"], callbacks=callbacks,
+                       shuffle=False, verbose=2)  # shuffled by tf.data
     training_seconds = time.perf_counter() - started
 
-    history = pd.DataFrame(fitted.history)
-    history.insert(0, "epoch", fitted.epoch)
+    history = read_epoch_log(epoch_log)
     history.to_csv(out["history"], index=False)
     model.save(out["model"])
     write_sample_grid(model, Path(out["samples"]), count=SAMPLED_FACES, seed=spec["seed"])
@@ -51,8 +62,10 @@ def train_vae_run(spec: dict, train_images: np.ndarray, val_images: np.ndarray, 
         decoder_parameters=int(model.decoder.count_params()),
         architecture="\n\n".join(summary(part) for part in (model.encoder, model.decoder)),
         final_losses={column: float(history[column].iloc[-1]) for column in history.columns if column != "epoch"},
+        resumed_from_epoch=(fitted.epoch[0] if fitted.epoch else len(history)) or None,
     )
     Path(out["run_info"]).write_text(json.dumps(info, indent=2))
+    shutil.rmtree(checkpoint_dir)
     return info
 
 

@@ -3,6 +3,10 @@
 import base64
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
 
 import keras
 import numpy as np
@@ -138,3 +142,43 @@ def test_workflow_trains_the_vae_runs_the_sine_comparison_and_reports_both(tmp_p
     assert set(test_mse) == {"sequence_mlp", "lstm", "gru"} and all(np.isfinite(list(test_mse.values())))
     for model, value in test_mse.items():
         assert f'data-model="{model}" data-value="{value!r}"' in index
+
+
+VAE_SCRIPT = """
+import json, sys
+from pathlib import Path
+import numpy as np
+from faceaudit.vae_run import train_vae_run
+
+spec, folder = json.loads(sys.argv[1]), Path(sys.argv[2])
+out = {key: folder / f"{key}.out" for key in ("history", "run_info")} | {
+    "model": folder / "model.keras", "samples": folder / "samples.png", "reconstructions": folder / "reconstructions.png"}
+train_vae_run(spec, np.load(folder / "train.npy"), np.load(folder / "val.npy"), out, threads=1)
+"""
+
+
+def test_a_killed_vae_run_resumes_from_its_last_epoch(tmp_path):
+    faces = load_faces(draw_faces(tmp_path / "faces", count=40), 32, "gray")
+    np.save(tmp_path / "train.npy", faces[:32])
+    np.save(tmp_path / "val.npy", faces[32:])
+    spec = VAE_SPEC | {"hyperparameters": {**VAE_SPEC["hyperparameters"], "epochs": 12, "batch_size": 1}}
+    process = subprocess.Popen([sys.executable, "-c", VAE_SCRIPT, json.dumps(spec), str(tmp_path)])
+    epoch_log = tmp_path / "checkpoint/history.csv"
+    try:
+        deadline = time.monotonic() + 180
+        while process.poll() is None and time.monotonic() < deadline:
+            if epoch_log.exists() and len(epoch_log.read_text().splitlines()) > 2:  # header + 2 epochs
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    assert process.returncode == -signal.SIGKILL, "training ended before it could be killed"
+
+    completed = subprocess.run([sys.executable, "-c", VAE_SCRIPT, json.dumps(spec), str(tmp_path)], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    info = json.loads((tmp_path / "run_info.out").read_text())
+    assert 1 <= info["resumed_from_epoch"] < 12 and info["epochs_completed"] == 12
+    assert len(info["images_per_second"]) == 12 - info["resumed_from_epoch"], "only the remaining epochs were trained"
+    assert list(pd.read_csv(tmp_path / "history.out")["epoch"]) == list(range(12))
+    assert not (tmp_path / "checkpoint").exists()

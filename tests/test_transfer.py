@@ -111,3 +111,20 @@ def test_bad_transfer_settings_are_named():
         transfer.set_trainable(model, "top")
     with pytest.raises(ValueError, match="count must be between 0 and the backbone's 19 layers, got 20"):
         transfer.unfreeze_last_layers(model, 20)
+
+
+def test_imagenet_weights_that_cannot_be_downloaded_say_how_to_pre_stage_them(tmp_path, monkeypatch):
+    # The weight store is replaced by a loopback server that has no files: what a node without internet meets.
+    import http.server
+    import threading
+
+    import keras.src.applications.vgg16 as vgg16_application
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setattr(vgg16_application, "WEIGHTS_PATH_NO_TOP", f"http://127.0.0.1:{server.server_port}/vgg16_notop.h5")
+        with pytest.raises(RuntimeError, match=r"vgg16: Keras could not download the ImageNet weights .*pre-stage Keras's weight file in .*models.*weights: <file>"):
+            transfer.make_backbone("vgg16", (32, 32), "imagenet")
+    finally:
+        server.shutdown()

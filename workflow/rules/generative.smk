@@ -5,6 +5,7 @@ rule train_vae:
         **vae_outputs("{vae_run}"),
     params:
         run=get_vae_training_params,
+        checkpoint_dir="results/vae/{vae_run}/checkpoint",
     threads: get_vae_resource("threads")
     resources:
         gpu=get_vae_resource("gpu"),

@@ -12,4 +12,5 @@ train_vae_run(
     val_images=np.load(snakemake.input.val_images, mmap_mode="r"),
     out=dict(snakemake.output.items()),
     threads=snakemake.threads,
+    checkpoint_dir=snakemake.params.checkpoint_dir,
 )
