@@ -330,3 +330,13 @@ def test_resources_accept_their_keys_and_refuse_others():
     validated(config)
     config["experiments"]["gender_mlp"]["resources"] = {"gpus": 2}
     assert "Additional properties are not allowed ('gpus' was unexpected)" in validation_error(config)
+
+
+def test_the_ip102_config_names_its_102_classes_in_the_datasets_own_words():
+    config = validated(yaml.safe_load((DEFAULT_CONFIG.parent / "ip102.yaml").read_text()))
+    check_study(config)
+    classes = config["datasets"]["ip102"]["labels"]["pest"]
+    assert len(classes) == len(set(classes)) == 102
+    assert (classes[0], classes[24], classes[101]) == ("rice leaf roller", "aphids", "Cicadellidae")
+    # classes.txt names two classes "alfalfa weevil"; they keep their line numbers to stay distinct.
+    assert (classes[44], classes[56]) == ("alfalfa weevil (45)", "alfalfa weevil (57)")
