@@ -199,42 +199,44 @@ def weighting_columns(weighting: dict) -> list[str]:
 def train_steps(model, spec: dict, train_data, val_data, checkpoint_dir: Path, n_train_images: int) -> dict:
     """Run the strategy's steps in order, skipping those a previous attempt finished; returns the images/s of every
     epoch trained now and the global epoch this attempt started at (None when it started from scratch)."""
-    images_per_second, resumed_from_epoch, epochs_before = [], None, 0
-    trained_now = False
+    images_per_second, started_at, epochs_before = [], None, 0
     for index, step in enumerate(spec["training"]["steps"]):
         step_dir = checkpoint_dir / f"step_{index}"
         finished = step_dir / "finished.weights.h5"
-        if finished.exists():
-            epochs_before += len(read_epoch_log(step_dir / "history.csv"))
-            continue
-        if index > 0:
-            model.load_weights(checkpoint_dir / f"step_{index - 1}" / "finished.weights.h5")
-        first_epoch = train_step(model, spec, step, step_dir, train_data, val_data, n_train_images, images_per_second)
-        if not trained_now:
-            resumed_from_epoch, trained_now = (epochs_before + first_epoch) or None, True
+        if not finished.exists():
+            if index > 0:
+                model.load_weights(checkpoint_dir / f"step_{index - 1}" / "finished.weights.h5")
+            first_epoch = train_step(model, spec, step, step_dir, train_data, val_data, n_train_images, images_per_second)
+            started_at = epochs_before + first_epoch if started_at is None else started_at
+            save_weights_atomically(model, finished)
         epochs_before += len(read_epoch_log(step_dir / "history.csv"))
-        save_weights_atomically(model, finished)
-    return {"images_per_second": images_per_second, "resumed_from_epoch": resumed_from_epoch}
+    return {"images_per_second": images_per_second, "resumed_from_epoch": started_at or None}
 
 
 def train_step(model, spec: dict, step: dict, step_dir: Path, train_data, val_data, n_train_images: int, images_per_second: list) -> int:
     """Fit one step (resuming from its checkpoint if there is one); return the step's epoch it started at."""
-    import keras
-
-    step_dir.mkdir(parents=True, exist_ok=True)
     apply_step(model, step["trainable"], spec["training"].get("unfreeze_last", 0))
     compile_for_step(model, spec, step["learning_rate"])
-    epoch_log = step_dir / "history.csv"
+    return fit_with_checkpoints(model, train_data, val_data, step["epochs"], step_dir, n_train_images, images_per_second,
+                                early_stopping_callbacks(step["early_stopping"]))
+
+
+def fit_with_checkpoints(model, train_data, val_data, epochs: int, folder: Path, n_train_images: int, images_per_second: list, extra_callbacks: list = ()) -> int:
+    """Fit with every epoch logged to folder/history.csv and checkpointed in folder, resuming from the checkpoint
+    there if any; appends each epoch's images/s; returns the epoch the fit started at (`epochs` if none was left)."""
+    import keras
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
     callbacks = [
         # The log comes first: an epoch that the checkpoint counts as done is always in the log.
-        keras.callbacks.CSVLogger(str(epoch_log), append=True),
+        keras.callbacks.CSVLogger(str(Path(folder) / "history.csv"), append=True),
         # Two checkpoints: a job killed while writing one (half an .h5 file) restarts from the one before.
-        keras.callbacks.BackupAndRestore(str(step_dir), double_checkpoint=True, delete_checkpoint=False),
+        keras.callbacks.BackupAndRestore(str(folder), double_checkpoint=True, delete_checkpoint=False),
         throughput_callback(n_train_images, images_per_second),
-        *early_stopping_callbacks(step["early_stopping"]),
+        *extra_callbacks,
     ]
-    history = model.fit(train_data, validation_data=val_data, epochs=step["epochs"], callbacks=callbacks, shuffle=False, verbose=2)  # shuffled by tf.data
-    return history.epoch[0] if history.epoch else step["epochs"]
+    history = model.fit(train_data, validation_data=val_data, epochs=epochs, callbacks=callbacks, shuffle=False, verbose=2)  # shuffled by tf.data
+    return history.epoch[0] if history.epoch else epochs
 
 
 def save_weights_atomically(model, path: Path) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from faceaudit.arrays import make_dataset
-from faceaudit.training import configure_tensorflow, make_optimizer, prepare_checkpoint, read_epoch_log, run_info, throughput_callback
+from faceaudit.training import configure_tensorflow, fit_with_checkpoints, make_optimizer, prepare_checkpoint, read_epoch_log, run_info
 
 RECONSTRUCTED_IMAGES = 8
 SAMPLED_FACES = 10
@@ -24,13 +24,10 @@ def train_vae_run(spec: dict, train_images: np.ndarray, val_images: np.ndarray, 
     finished epoch; the folder is removed at the end. The reconstructions are of the first validation images (of the
     training images when there are none).
     """
-    import keras
-
     from faceaudit.vae import build_vae, write_reconstruction_grid, write_sample_grid
 
     configure_tensorflow(spec["seed"], threads)
     checkpoint_dir = prepare_checkpoint(Path(checkpoint_dir or Path(out["model"]).parent / "checkpoint"), spec)
-    epoch_log = checkpoint_dir / "history.csv"
     pixel_range = (float(np.min(train_images)), float(np.max(train_images)))
     settings, hyperparameters = spec["vae"], spec["hyperparameters"]
     model = build_vae(train_images.shape[1:], settings["latent_size"], settings["reconstruction_loss"], pixel_range, seed=spec["seed"])
@@ -40,16 +37,10 @@ def train_vae_run(spec: dict, train_images: np.ndarray, val_images: np.ndarray, 
     val_data = make_dataset(val_images, None, batch_size, shuffle=False) if len(val_images) else None
     images_per_second = []
     started = time.perf_counter()
-    callbacks = [
-        keras.callbacks.CSVLogger(str(epoch_log), append=True),  # before the checkpoint: a saved epoch is always logged
-        keras.callbacks.BackupAndRestore(str(checkpoint_dir), double_checkpoint=True, delete_checkpoint=False),
-        throughput_callback(len(train_images), images_per_second),
-    ]
-    fitted = model.fit(train_data, validation_data=val_data, epochs=hyperparameters["epochs"], callbacks=callbacks,
-                       shuffle=False, verbose=2)  # shuffled by tf.data
+    first_epoch = fit_with_checkpoints(model, train_data, val_data, hyperparameters["epochs"], checkpoint_dir, len(train_images), images_per_second)
     training_seconds = time.perf_counter() - started
 
-    history = read_epoch_log(epoch_log)
+    history = read_epoch_log(checkpoint_dir / "history.csv")
     history.to_csv(out["history"], index=False)
     model.save(out["model"])
     write_sample_grid(model, Path(out["samples"]), count=SAMPLED_FACES, seed=spec["seed"])
@@ -62,7 +53,7 @@ def train_vae_run(spec: dict, train_images: np.ndarray, val_images: np.ndarray, 
         decoder_parameters=int(model.decoder.count_params()),
         architecture="\n\n".join(summary(part) for part in (model.encoder, model.decoder)),
         final_losses={column: float(history[column].iloc[-1]) for column in history.columns if column != "epoch"},
-        resumed_from_epoch=(fitted.epoch[0] if fitted.epoch else len(history)) or None,
+        resumed_from_epoch=first_epoch or None,
     )
     Path(out["run_info"]).write_text(json.dumps(info, indent=2))
     shutil.rmtree(checkpoint_dir)

@@ -99,19 +99,12 @@ def get_vae_run(wildcards):
 
 
 def get_vae_training_params(wildcards):
-    return {key: value for key, value in get_vae_run(wildcards).items() if key not in ("eval_sets", "resources")}
+    return without_job_settings(get_vae_run(wildcards))
 
 
 def get_vae_arrays(wildcards):
     data_dir = run_data_dir(get_vae_run(wildcards))
     return {"train_images": f"{data_dir}/train.npy", "val_images": f"{data_dir}/val.npy"}
-
-
-def get_vae_resource(name):
-    def resource(wildcards):
-        return get_vae_run(wildcards)["resources"][name]
-
-    return resource
 
 
 def vae_outputs(name):
@@ -158,8 +151,11 @@ def get_eval_arrays(wildcards):
 
 
 def get_training_params(wildcards):
+    return without_job_settings(get_run(wildcards))
+
+
+def without_job_settings(run):
     """The run's spec without what does not change the trained model (eval sets, cluster resources)."""
-    run = get_run(wildcards)
     return {key: value for key, value in run.items() if key not in ("eval_sets", "resources")}
 
 
@@ -183,13 +179,11 @@ def get_evaluation_setting(*keys):
     return setting
 
 
-def get_train_threads(wildcards):
-    return get_run(wildcards)["resources"]["threads"]
+def get_train_resource(name, get_spec=get_run):
+    """A function giving one of the run's resources (gpu, runtime, mem_mb, threads); VAE runs pass get_vae_run."""
 
-
-def get_train_resource(name):
     def resource(wildcards):
-        return get_run(wildcards)["resources"][name]
+        return get_spec(wildcards)["resources"][name]
 
     return resource
 

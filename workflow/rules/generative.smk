@@ -6,11 +6,11 @@ rule train_vae:
     params:
         run=get_vae_training_params,
         checkpoint_dir="results/vae/{vae_run}/checkpoint",
-    threads: get_vae_resource("threads")
+    threads: get_train_resource("threads", get_vae_run)
     resources:
-        gpu=get_vae_resource("gpu"),
-        runtime=get_vae_resource("runtime"),
-        mem_mb=get_vae_resource("mem_mb"),
+        gpu=get_train_resource("gpu", get_vae_run),
+        runtime=get_train_resource("runtime", get_vae_run),
+        mem_mb=get_train_resource("mem_mb", get_vae_run),
     log:
         "logs/train_vae/{vae_run}.log",
     benchmark:

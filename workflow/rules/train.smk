@@ -8,7 +8,7 @@ rule train:
     params:
         run=get_training_params,
         checkpoint_dir="results/runs/{run}/checkpoint",
-    threads: get_train_threads
+    threads: get_train_resource("threads")
     resources:
         gpu=get_train_resource("gpu"),
         runtime=get_train_resource("runtime"),
