@@ -30,11 +30,11 @@ system-deps:
 
 # Preprocessing speed: draft (DCT-scaled) JPEG decoding vs a naive full decode, per core and on all cores.
 bench-preprocess: env
-	$(BIN)/python -m faceaudit.benchmark
+	$(BIN)/python -m faceaudit.bench.preprocess
 
 # Training speed: the project's pipeline (decode once, memory map, tf.data) vs ImageDataGenerator decoding JPEGs every epoch.
 bench-training: env
-	$(BIN)/python -m faceaudit.training_benchmark
+	$(BIN)/python -m faceaudit.bench.training
 
 clean:
 	rm -rf results resources logs benchmarks .snakemake

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-from faceaudit.images import load_image
-from faceaudit.synthetic import generate_synthetic_dataset
+from faceaudit.data.images import load_image
+from faceaudit.data.synthetic import generate_synthetic_dataset
 
 
 def draw_faces(directory: Path, count: int = 6) -> list[Path]:

@@ -4,10 +4,10 @@ import shutil
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from faceaudit import study
+from faceaudit import labels, study
 
 
-validate(config, "../../config/schema.yaml", set_default=True)
+validate(config, "../schemas/config.schema.yaml", set_default=True)
 study.check_study(config)
 
 ALL_RUNS = study.expand_runs(config)
@@ -127,7 +127,7 @@ def run_data_dir(run, dataset=None):
 
 def eval_set_dataset_and_split(wildcards):
     """The dataset and split an eval set reads: the run's own, or another dataset's for a cross-dataset test."""
-    return study.eval_set_source(get_run(wildcards)["dataset"], wildcards.eval_set)
+    return labels.eval_set_source(get_run(wildcards)["dataset"], wildcards.eval_set)
 
 
 def get_training_arrays(wildcards):
@@ -202,7 +202,7 @@ def get_run_evaluations(run_name):
 
 def datasets_in_report():
     """Every dataset a run trains or is evaluated on."""
-    return sorted({study.eval_set_source(run["dataset"], eval_set)[0] for run in ALL_RUNS.values() for eval_set in ["train", *run["eval_sets"]]})
+    return sorted({labels.eval_set_source(run["dataset"], eval_set)[0] for run in ALL_RUNS.values() for eval_set in ["train", *run["eval_sets"]]})
 
 
 def get_report_inputs(wildcards):

@@ -4,7 +4,7 @@ redirect_output_to(snakemake.log[0])
 
 from pathlib import Path
 
-from faceaudit.download import install_dataset
+from faceaudit.data.download import install_dataset
 
 install_dataset(
     snakemake.wildcards.dataset,

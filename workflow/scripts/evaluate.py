@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from faceaudit.metrics import compute_metrics
-from faceaudit.plots import plot_metrics
+from faceaudit.evaluation.metrics import compute_metrics
+from faceaudit.evaluation.plots import plot_metrics
 
 predictions = pd.read_csv(snakemake.input.predictions, dtype={"path": str})
 evaluation = snakemake.params.evaluation

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from faceaudit.fairness import audit_fairness
-from faceaudit.plots import plot_group_accuracy
+from faceaudit.evaluation.fairness import audit_fairness
+from faceaudit.evaluation.plots import plot_group_accuracy
 
 predictions = pd.read_csv(snakemake.input.predictions, dtype={"path": str})
 evaluation = snakemake.params.evaluation

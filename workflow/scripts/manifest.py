@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from faceaudit.datasets import read_source
-from faceaudit.manifest import build_manifest
+from faceaudit.data.adapters import read_source
+from faceaudit.data.manifest import build_manifest
 
 dataset_root = Path(snakemake.params.root)
 labels = snakemake.params.labels

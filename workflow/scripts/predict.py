@@ -2,9 +2,9 @@ from faceaudit.logs import redirect_output_to
 
 redirect_output_to(snakemake.log[0])
 
-from faceaudit.arrays import read_split
-from faceaudit.predictions import predict_eval_set
-from faceaudit.training import set_tensorflow_threads
+from faceaudit.data.arrays import read_split
+from faceaudit.evaluation.predictions import predict_eval_set
+from faceaudit.training.runtime import set_tensorflow_threads
 
 set_tensorflow_threads(snakemake.threads)  # else TensorFlow uses every core it sees, and scores differ in the last bit
 

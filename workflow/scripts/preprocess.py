@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from faceaudit.arrays import write_split
+from faceaudit.data.arrays import write_split
 
 manifest = pd.read_csv(snakemake.input.manifest, dtype=str, keep_default_na=False)
 out_dir = Path(snakemake.output[0]).parent

@@ -4,7 +4,7 @@ redirect_output_to(snakemake.log[0])
 
 from pathlib import Path
 
-from faceaudit.environment import describe_environment
+from faceaudit.report.environment import describe_environment
 from faceaudit.report import write_report
 
 write_report(

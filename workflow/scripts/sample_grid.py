@@ -4,7 +4,7 @@ redirect_output_to(snakemake.log[0])
 
 import pandas as pd
 
-from faceaudit.data_summary import write_sample_grid
+from faceaudit.data.summary import write_sample_grid
 
 manifest = pd.read_csv(snakemake.input.manifest, dtype=str, keep_default_na=False)
 write_sample_grid(manifest, snakemake.params.root, list(snakemake.params.labels), snakemake.output.grid)

@@ -4,7 +4,7 @@ redirect_output_to(snakemake.log[0])
 
 from pathlib import Path
 
-from faceaudit.synthetic import generate_synthetic_dataset
+from faceaudit.data.synthetic import generate_synthetic_dataset
 
 settings = snakemake.params.synthetic
 labels = snakemake.params.labels

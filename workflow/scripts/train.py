@@ -2,8 +2,8 @@ from faceaudit.logs import redirect_output_to
 
 redirect_output_to(snakemake.log[0])
 
-from faceaudit.arrays import read_split
-from faceaudit.training import train_run
+from faceaudit.data.arrays import read_split
+from faceaudit.training.classifier import train_run
 
 train_run(
     snakemake.params.run,

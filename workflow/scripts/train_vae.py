@@ -4,7 +4,7 @@ redirect_output_to(snakemake.log[0])
 
 import numpy as np
 
-from faceaudit.vae_run import train_vae_run
+from faceaudit.training.vae_run import train_vae_run
 
 train_vae_run(
     snakemake.params.run,

@@ -1,0 +1,61 @@
+"""The one list of the study's names and facts: models and their family, backbones, heads, strategies, layouts, grid
+keys and default cluster resources. Keras-free, so the workflow can read it on every `snakemake` call (`-n` too); the
+schema's enums, the model builders and the study checks all follow it (tests tie them together)."""
+
+# Classifiers built from scratch (faceaudit.models.builders), by registry name.
+OWN_CLASSIFIERS = ("mlp", "small_cnn", "cnn_bn", "baseline_cnn", "deep_cnn", "multitask_cnn")
+# Pretrained keras.applications backbones under a head (faceaudit.models.transfer).
+BACKBONES = ("vgg16", "resnet50", "inception_resnet_v2", *(f"efficientnet_b{number}" for number in range(8)))
+CLASSIFIERS = (*OWN_CLASSIFIERS, *BACKBONES)
+GENERATIVE_MODELS = ("vae",)
+# What an experiment's `model:` may name.
+EXPERIMENT_MODELS = (*OWN_CLASSIFIERS, *GENERATIVE_MODELS, *BACKBONES)
+# The sine-wave comparison's models (faceaudit.models.sequence); not for experiments.
+SEQUENCE_MODELS = ("sequence_mlp", "lstm", "gru")
+
+MULTI_TARGET_MODELS = ("multitask_cnn",)
+# Models whose one output unit is P(second class) of a binary target.
+SIGMOID_MODELS = ("baseline_cnn",)
+HEADS = ("classifier", "dense_128_32", "flatten_128_sigmoid")
+SIGMOID_HEADS = ("flatten_128_sigmoid",)
+TRAINABLE_PARTS = ("head", "backbone", "all")
+# What each strategy trains in each of its steps (faceaudit.training.strategies applies them).
+STRATEGY_STEPS = {
+    "one_step": ["all"],
+    "two_step": ["head", "all"],
+    "three_step": ["head", "backbone", "all"],
+    "last_layers": ["head", "last_layers"],
+}
+STRATEGIES = tuple(STRATEGY_STEPS)
+LOSSES = {"softmax": "sparse_categorical_crossentropy", "sigmoid": "binary_crossentropy"}
+
+LAYOUTS = ("synthetic", "fairface_csv", "celeba_attributes", "class_folders", "split_lists", "utkface_names")
+
+# Hyperparameters a `grid:` may sweep, with the abbreviation that names a run's grid point.
+GRID_ABBREVIATIONS = {"learning_rate": "lr", "batch_size": "bs", "epochs": "ep", "optimizer": "opt", "strategy": "st"}
+GRID_KEYS = tuple(GRID_ABBREVIATIONS)
+
+MODEL_FAMILIES = ("mlp", "cnn", "transfer", "vae")
+# Defaults of `training_resources` per model family.
+FAMILY_RESOURCES = {
+    "mlp": {"gpu": 1, "runtime": 30, "mem_mb": 4000, "threads": 2},
+    "cnn": {"gpu": 1, "runtime": 60, "mem_mb": 8000, "threads": 2},
+    "transfer": {"gpu": 1, "runtime": 240, "mem_mb": 16000, "threads": 4},
+    "vae": {"gpu": 1, "runtime": 60, "mem_mb": 8000, "threads": 2},
+}
+
+
+def model_family(model: str) -> str:
+    """The family whose `training_resources` a model's jobs ask for."""
+    if model in BACKBONES:
+        return "transfer"
+    return model if model in ("mlp", "vae") else "cnn"
+
+
+def output_kind(model: str, head: str = "classifier") -> str:
+    """ "softmax" (one probability per class, loss LOSSES["softmax"]) or "sigmoid" (one unit = P(second class) of a
+    binary target, loss LOSSES["sigmoid"] on the 0/1 class index), for the model's class targets."""
+    if model not in CLASSIFIERS:
+        raise ValueError(f"'{model}' is not a target classifier; classifiers: {sorted(CLASSIFIERS)}")
+    sigmoid = model in SIGMOID_MODELS or (model in BACKBONES and head in SIGMOID_HEADS)
+    return "sigmoid" if sigmoid else "softmax"

@@ -1,0 +1,32 @@
+"""Run a trained model over an eval set and write one row per example: true label, prediction, scores, groups."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from faceaudit.training.inputs import make_dataset
+from faceaudit.labels import NUMERIC
+from faceaudit.models import class_scores
+
+
+def predict_eval_set(model_path: Path, images: np.ndarray, rows: pd.DataFrame, targets: dict[str, list[str] | str], sensitive_attributes: list[str], batch_size: int = 256) -> pd.DataFrame:
+    """Enough per example to recompute every metric and fairness figure without the model: per class target its
+    class scores and predicted class, per numeric target the predicted number."""
+    import keras
+
+    model = keras.models.load_model(model_path)
+    scores = model.predict(make_dataset(images, None, batch_size, shuffle=False), verbose=0)
+    table = pd.DataFrame({"path": rows["path"]})
+    for target, classes in targets.items():
+        table[f"{target}_true"] = rows[target].to_numpy()
+        if classes == NUMERIC:
+            table[f"{target}_pred"] = np.asarray(scores[target], dtype="float64").reshape(-1)
+            continue
+        target_scores = class_scores(scores[target], len(classes))
+        table[f"{target}_pred"] = np.asarray(classes, dtype=object)[target_scores.argmax(axis=1)]
+        for class_index in range(len(classes)):
+            table[f"{target}_score_{class_index}"] = target_scores[:, class_index]
+    for attribute in sensitive_attributes:
+        table[attribute] = rows[attribute].to_numpy()
+    return table

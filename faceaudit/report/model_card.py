@@ -1,0 +1,78 @@
+"""A model card per run, written from the run's own files: what it is for, its data, metrics, fairness findings."""
+
+from faceaudit.report.html import escape, interval_text, key_value_table, number
+
+LIMITATIONS = (
+    "Demographic labels are the dataset's own words and categories. They cannot capture what they leave out: "
+    "gender recorded as binary, coarse race or group categories that hide variation within them, and ages that "
+    "are annotators' estimates binned into ranges. A fairness gap measured here is a gap between these recorded "
+    "categories on this data, not a property of people."
+)
+UNCERTAINTY = (
+    "Every figure comes from one training run with one seed. Confidence intervals are 95% bootstrap intervals over "
+    "the evaluation set's rows: they show how much a figure would move with another sample of test images, not how "
+    "much it would move with another training run."
+)
+
+
+def fairness_findings(fairness: dict) -> list[str]:
+    """Plain sentences: per (target, attribute) the worst group, and every gap the data can tell from zero."""
+    findings = []
+    for target, by_attribute in fairness.items():
+        for attribute, audit in by_attribute.items():
+            if attribute == "skipped_attributes":
+                continue
+            if "mae_spread" in audit:
+                findings.append(f"{target} by {attribute}: MAE ranges from {number(audit['groups'][audit['best_group']]['mae'], 3)} "
+                                f"({audit['best_group']}) to {number(audit['groups'][audit['worst_group']]['mae'], 3)} ({audit['worst_group']}).")
+                continue
+            findings.append(
+                f"{target} by {attribute}: accuracy ranges from {number(audit['groups'][audit['worst_group']]['accuracy'], 3)} "
+                f"({audit['worst_group']}) to {number(audit['groups'][audit['best_group']]['accuracy'], 3)} ({audit['best_group']})."
+            )
+            findings += distinguishable_gaps(target, attribute, audit)
+    return findings
+
+
+def distinguishable_gaps(target: str, attribute: str, audit: dict) -> list[str]:
+    sentences = []
+    for group, comparison in audit.get("accuracy_vs_rest", {}).items():
+        low_high = comparison["ci"]
+        if low_high and (low_high[1] < 0 or low_high[0] > 0):
+            direction = "less" if comparison["difference"] < 0 else "more"
+            sentences.append(f"{target}: group {attribute}={group} is classified {direction} accurately than the rest "
+                             f"({comparison['difference']:+.3f}, 95% CI {interval_text(low_high)}).")
+    for group, comparison in audit.get("vs_rest", {}).items():
+        if comparison["four_fifths_rule"] == "fails":
+            sentences.append(f"{target}: group {attribute}={group} fails the four-fifths rule "
+                             f"(disparate impact {number(comparison['disparate_impact'], 3)}).")
+    return sentences
+
+
+def metric_summary(values: dict) -> str:
+    if values["kind"] == "regression":
+        return f"MAE {number(values['mae'], 3)}, RMSE {number(values['rmse'], 3)}, mean error {number(values['mean_error'], 3)}"
+    return (f"accuracy {number(values['accuracy'], 3)}, balanced accuracy {number(values['balanced_accuracy'], 3)}, "
+            f"F1 {number(values['f1'], 3)}, AUC {number(values['roc']['auc'], 3)}")
+
+
+def model_card(run: dict, info: dict, metrics: dict, fairness: dict, split_sizes: dict) -> str:
+    targets = ", ".join(f"{target} ({', '.join(classes)})" for target, classes in run["targets"].items())
+    metric_lines = [f"{eval_set}, {target}: {metric_summary(values)}"
+                    for eval_set, by_target in metrics.items() for target, values in by_target.items()]
+    findings = [finding for eval_set, audit in fairness.items() for finding in
+                (f"[{eval_set}] {sentence}" for sentence in fairness_findings(audit))]
+    sections = {
+        "Model": f"{run['model']} ({info['parameters']:,} parameters), input {run['image_size']}x{run['image_size']} "
+                 f"{run['color']}, trained {info['epochs_completed']} epochs with seed {run['seed']}.",
+        "Intended use": f"Research and teaching: measuring how accurately, and how evenly across groups, a classifier "
+                        f"of the recorded {', '.join(run['targets'])} performs on the dataset {run['dataset']}. Not for "
+                        f"decisions about people, and not for inferring anyone's gender, age or group identity.",
+        "Data": f"Dataset {run['dataset']}; images per split: " + ", ".join(f"{split} {count}" for split, count in split_sizes.items())
+                + f". Targets: {targets}.",
+    }
+    parts = ['<div class="card"><h2>Model card</h2>', key_value_table(sections), "<h3>Metrics</h3><ul>"]
+    parts += [f"<li>{escape(line)}</li>" for line in metric_lines]
+    parts += ["</ul><h3>Fairness findings</h3><ul>"] + [f"<li>{escape(line)}</li>" for line in findings]
+    parts += ["</ul><h3>Limitations</h3>", f"<p>{escape(LIMITATIONS)}</p>", f"<p>{escape(UNCERTAINTY)}</p></div>"]
+    return "\n".join(parts)

@@ -1,0 +1,128 @@
+"""Checks of what the schema cannot cross-reference: names that must exist elsewhere in the study, and settings
+that only make sense together. Each raises ValueError naming the key."""
+
+from faceaudit.catalog import BACKBONES, MULTI_TARGET_MODELS, STRATEGY_STEPS, output_kind
+from faceaudit.labels import NUMERIC, eval_set_source
+
+
+def check_study(config: dict) -> None:
+    """Raise ValueError naming the key when an experiment refers to something the study does not define."""
+    for name, dataset in config["datasets"].items():
+        for attribute in dataset.get("sensitive_attributes", []):
+            if attribute not in dataset["labels"]:
+                raise ValueError(
+                    f"datasets.{name}.sensitive_attributes: '{attribute}' is not one of its labels "
+                    f"{sorted(dataset['labels'])}"
+                )
+        check_numeric_labels_and_split(name, dataset)
+        check_audited_groups(name, dataset)
+        for label, positive in dataset.get("positive_classes", {}).items():
+            key = f"datasets.{name}.positive_classes.{label}"
+            if label not in dataset["labels"]:
+                raise ValueError(f"{key}: '{label}' is not one of its labels {sorted(dataset['labels'])}")
+            classes = dataset["labels"][label]
+            if len(classes) != 2:
+                raise ValueError(f"{key}: a positive class applies to binary labels only; '{label}' has {len(classes)} classes")
+            if positive not in classes:
+                raise ValueError(f"{key}: '{positive}' is not a class of '{label}' {classes}")
+    for name, experiment in config["experiments"].items():
+        check_experiment(name, experiment, config["datasets"])
+
+
+def check_numeric_labels_and_split(name: str, dataset: dict) -> None:
+    """A numeric label (e.g. age in years) has no groups or positive class; held-out fractions add up to at most 1."""
+    numeric = [label for label, classes in dataset["labels"].items() if classes == NUMERIC]
+    for key in ("sensitive_attributes", "positive_classes"):
+        for label in dataset.get(key, []):
+            if label in numeric:
+                raise ValueError(f"datasets.{name}.{key}: '{label}' is numeric; this needs a label with classes")
+    split = dataset.get("split", {})
+    if split.get("val", 0) + split.get("test", 0) > 1:
+        raise ValueError(f"datasets.{name}.split: val {split['val']} + test {split['test']} is more than 1")
+
+
+def check_audited_groups(name: str, dataset: dict) -> None:
+    sensitive = dataset.get("sensitive_attributes", [])
+    for parts in dataset.get("intersections", []):
+        for attribute in parts:
+            if attribute not in sensitive:
+                raise ValueError(f"datasets.{name}.intersections: '{attribute}' is not one of its sensitive_attributes {sensitive}")
+    for attribute, group in dataset.get("privileged_groups", {}).items():
+        if attribute not in sensitive:
+            raise ValueError(f"datasets.{name}.privileged_groups: '{attribute}' is not one of its sensitive_attributes {sensitive}")
+        if group not in dataset["labels"][attribute]:
+            raise ValueError(f"datasets.{name}.privileged_groups.{attribute}: '{group}' is not a group of '{attribute}'")
+
+
+def check_experiment(name: str, experiment: dict, datasets: dict) -> None:
+    key = f"experiments.{name}"
+    if experiment["dataset"] not in datasets:
+        raise ValueError(f"{key}.dataset: '{experiment['dataset']}' is not defined under datasets {sorted(datasets)}")
+    dataset = datasets[experiment["dataset"]]
+    if experiment["model"] == "vae":
+        if experiment["targets"]:
+            raise ValueError(f"{key}.targets: a vae learns the images and predicts no target; remove {experiment['targets']}")
+        return
+    for target in experiment["targets"]:
+        if target not in dataset["labels"]:
+            raise ValueError(f"{key}.targets: '{target}' is not a label of dataset '{experiment['dataset']}'")
+    for eval_set in experiment.get("eval_sets", []):
+        check_eval_set(f"{key}.eval_sets", eval_set, experiment, datasets)
+    check_model_targets(key, experiment, dataset["labels"])
+    check_strategy(key, experiment)
+    check_loss_weighting(key, experiment, dataset)
+
+
+def check_model_targets(key: str, experiment: dict, labels: dict) -> None:
+    model, targets = experiment["model"], experiment["targets"]
+    if not targets:
+        raise ValueError(f"{key}.targets: '{model}' needs at least one target label")
+    if model not in MULTI_TARGET_MODELS and len(targets) != 1:
+        raise ValueError(f"{key}.model: '{model}' predicts one target, got {targets}; use multitask_cnn")
+    binary_only = output_kind(model, experiment.get("head", "classifier")) == "sigmoid"
+    if binary_only and (labels[targets[0]] == NUMERIC or len(labels[targets[0]]) != 2):
+        raise ValueError(f"{key}.model: '{model}' (head '{experiment.get('head')}') has one sigmoid output for a binary target; '{targets[0]}' is not binary")
+
+
+def check_strategy(key: str, experiment: dict) -> None:
+    strategies = experiment.get("grid", {}).get("strategy", [experiment.get("strategy", "one_step")])
+    for strategy in strategies:
+        if strategy != "one_step" and experiment["model"] not in BACKBONES:
+            raise ValueError(f"{key}.strategy: '{strategy}' fine-tunes a pretrained backbone; '{experiment['model']}' has none (use one_step)")
+        steps = experiment.get("steps", [])
+        if steps and len(steps) != len(STRATEGY_STEPS[strategy]):
+            raise ValueError(f"{key}.steps: strategy '{strategy}' has {len(STRATEGY_STEPS[strategy])} steps, but {len(steps)} are configured")
+
+
+def check_loss_weighting(key: str, experiment: dict, dataset: dict) -> None:
+    weighting = experiment.get("loss_weighting", {})
+    method, target = weighting.get("method", "none"), weighting.get("target")
+    if method == "none":
+        return
+    if target is not None and target not in experiment["targets"]:
+        raise ValueError(f"{key}.loss_weighting.target: '{target}' is not one of the experiment's targets {experiment['targets']}")
+    if method in ("group", "reweighing") and not weighting.get("attributes"):
+        raise ValueError(f"{key}.loss_weighting.attributes: method '{method}' needs the attributes whose groups are weighted")
+    for attribute in weighting.get("attributes", []):
+        if attribute not in dataset["labels"] or dataset["labels"][attribute] == NUMERIC:
+            raise ValueError(f"{key}.loss_weighting.attributes: '{attribute}' is not a label with classes of dataset '{experiment['dataset']}'")
+        if method == "reweighing" and attribute not in dataset.get("privileged_groups", {}):
+            raise ValueError(f"{key}.loss_weighting: reweighing needs a privileged group of '{attribute}'; add it under the dataset's privileged_groups")
+    weighted = target or experiment["targets"][0]
+    if method in ("class", "reweighing") and dataset["labels"][weighted] == NUMERIC:
+        raise ValueError(f"{key}.loss_weighting: method '{method}' weights the classes of '{weighted}', which is numeric")
+    if method == "reweighing" and len(dataset["labels"][weighted]) != 2:
+        raise ValueError(f"{key}.loss_weighting: reweighing needs a binary target; '{weighted}' has {len(dataset['labels'][weighted])} classes")
+
+
+def check_eval_set(key: str, eval_set: str, experiment: dict, datasets: dict) -> None:
+    """A cross-dataset eval set must name a defined dataset whose target labels have the same class names."""
+    other, _ = eval_set_source(experiment["dataset"], eval_set)
+    if other == experiment["dataset"]:
+        return
+    if other not in datasets:
+        raise ValueError(f"{key}: '{eval_set}' names dataset '{other}', which is not defined under datasets {sorted(datasets)}")
+    for target in experiment["targets"]:
+        ours, theirs = datasets[experiment["dataset"]]["labels"][target], datasets[other]["labels"].get(target)
+        if theirs != ours:
+            raise ValueError(f"{key}: '{eval_set}': label '{target}' of dataset '{other}' is {theirs}, not {ours}")

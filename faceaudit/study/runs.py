@@ -1,0 +1,142 @@
+"""Turn a validated study config into training runs: one per experiment and grid point, with a stable name and
+everything its jobs depend on."""
+
+import itertools
+import zlib
+
+from faceaudit.catalog import BACKBONES, FAMILY_RESOURCES, GRID_ABBREVIATIONS, STRATEGY_STEPS, model_family
+from faceaudit.labels import NUMERIC, eval_set_label
+from faceaudit.study.spec import LossWeighting, Resources, RunSpec, Step, TrainingSettings
+
+EARLY_STOPPING_DEFAULTS = {"patience": None, "monitor": "val_loss", "restore_best_weights": True}
+
+
+def expand_runs(config: dict) -> dict[str, RunSpec]:
+    """One run per experiment and grid point, keyed by a stable, readable run name."""
+    runs = {}
+    for experiment_name, experiment in config["experiments"].items():
+        for point in grid_points(experiment.get("grid", {})):
+            name = run_name(experiment_name, point)
+            if name in runs:
+                raise ValueError(
+                    f"experiments.{experiment_name}: run name '{name}' is already taken by a run of experiment "
+                    f"'{runs[name]['experiment']}' (repeated grid value, or an experiment named like a run)"
+                )
+            runs[name] = run_spec(name, experiment_name, experiment, point, config)
+    return runs
+
+
+def grid_points(grid: dict) -> list[dict]:
+    keys = sorted(grid)
+    return [dict(zip(keys, values)) for values in itertools.product(*(grid[key] for key in keys))]
+
+
+def run_name(experiment_name: str, point: dict) -> str:
+    if not point:
+        return experiment_name
+    parts = [f"{GRID_ABBREVIATIONS[key]}{format_value(value)}" for key, value in point.items()]
+    return f"{experiment_name}__{'_'.join(parts)}"
+
+
+def format_value(value) -> str:
+    """Short form of a grid value (0.001, not 0.0010000); never one that two different values share."""
+    if isinstance(value, float):
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)
+    return str(value)
+
+
+def run_spec(name: str, experiment_name: str, experiment: dict, point: dict, config: dict) -> RunSpec:
+    """Everything one training run depends on, and nothing else (it becomes the train rule's params)."""
+    dataset = config["datasets"][experiment["dataset"]]
+    hyperparameters = {key: experiment[key] for key in GRID_ABBREVIATIONS} | point
+    spec = {
+        "run": name,
+        "experiment": experiment_name,
+        "dataset": experiment["dataset"],
+        "model": experiment["model"],
+        "targets": {target: dataset["labels"][target] if dataset["labels"][target] == NUMERIC else list(dataset["labels"][target])
+                    for target in experiment["targets"]},
+        "image_size": experiment["image"]["size"],
+        "color": experiment["image"]["color"],
+        "hyperparameters": hyperparameters,
+        "grid_point": point,
+        "seed": run_seed(config["seed"], name),
+        "eval_sets": [eval_set_label(eval_set) for eval_set in experiment["eval_sets"]],
+        "resources": run_resources(experiment, config),
+    }
+    if experiment["model"] == "vae":
+        del hyperparameters["strategy"]
+        return spec | {"eval_sets": [], "vae": dict(experiment["vae"])}
+    return spec | {"training": training_settings(experiment, hyperparameters, dataset)}
+
+
+def training_settings(experiment: dict, hyperparameters: dict, dataset: dict) -> TrainingSettings:
+    """How a classifier trains: its steps, loss weighting, augmentation, and the transfer model's head and weights."""
+    settings = {
+        "steps": resolve_steps(experiment, hyperparameters),
+        "loss_weighting": resolve_loss_weighting(experiment, dataset),
+        "augmentation": {key: value for key, value in experiment["augmentation"].items() if value},
+        "regression_loss": experiment["regression_loss"],
+        "mixed_precision": experiment["mixed_precision"],
+        "dropout_rate": experiment["dropout_rate"],
+    }
+    if experiment["model"] in BACKBONES:
+        settings |= {"head": experiment["head"], "weights": experiment["weights"], "unfreeze_last": experiment["unfreeze_last"]}
+    return settings
+
+
+def resolve_steps(experiment: dict, hyperparameters: dict) -> list[Step]:
+    """One entry per step of the strategy: what trains, epochs, learning rate and early stopping."""
+    trainables = STRATEGY_STEPS[hyperparameters["strategy"]]
+    configured = experiment["steps"] or [{} for _ in trainables]
+    default_stopping = EARLY_STOPPING_DEFAULTS | experiment.get("early_stopping", {})
+    return [
+        {
+            "trainable": trainable,
+            "epochs": step.get("epochs", hyperparameters["epochs"]),
+            "learning_rate": step.get("learning_rate", hyperparameters["learning_rate"]),
+            "early_stopping": default_stopping | step.get("early_stopping", {}),
+        }
+        for trainable, step in zip(trainables, configured)
+    ]
+
+
+def resolve_loss_weighting(experiment: dict, dataset: dict) -> LossWeighting:
+    weighting = experiment["loss_weighting"]
+    if weighting["method"] == "none":
+        return {"method": "none"}
+    target = weighting["target"] or experiment["targets"][0]
+    return {
+        "method": weighting["method"],
+        "attributes": list(weighting["attributes"]),
+        "target": target,
+        "privileged_groups": {attribute: dataset["privileged_groups"][attribute] for attribute in weighting["attributes"] if attribute in dataset["privileged_groups"]},
+        "positive_class": positive_classes(dataset, {target: dataset["labels"][target]}).get(target),
+    }
+
+
+def run_resources(experiment: dict, config: dict) -> Resources:
+    """The model family's defaults, then its `training_resources`, then the experiment's own `resources`."""
+    family = model_family(experiment["model"])
+    configured = config.get("training_resources", {}).get(family, {})
+    return FAMILY_RESOURCES[family] | configured | experiment.get("resources", {})
+
+
+def run_seed(study_seed: int, name: str) -> int:
+    """A per-run seed that stays the same when other runs are added or removed."""
+    return (study_seed * 1_000_003 + zlib.crc32(name.encode())) % 2**31
+
+
+def positive_classes(dataset: dict, targets: dict[str, list[str]]) -> dict[str, str]:
+    """The positive class of each binary target: the configured one, else the last class listed."""
+    configured = dataset.get("positive_classes", {})
+    return {target: configured.get(target, classes[-1]) for target, classes in targets.items() if classes != NUMERIC and len(classes) == 2}
+
+
+def classifier_runs(runs: dict) -> dict:
+    return {name: run for name, run in runs.items() if run["model"] != "vae"}
+
+
+def vae_runs(runs: dict) -> dict:
+    return {name: run for name, run in runs.items() if run["model"] == "vae"}

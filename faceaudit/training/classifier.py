@@ -1,0 +1,132 @@
+"""Train one classifier run: its strategy's steps in order, each compiled with its own learning rate and
+checkpointed every epoch (a killed job resumes); writes the model, its history and run.json."""
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from faceaudit.catalog import LOSSES, output_kind
+from faceaudit.labels import NUMERIC
+from faceaudit.models import build_model
+from faceaudit.training import loss_weights
+from faceaudit.training.callbacks import early_stopping_callbacks
+from faceaudit.training.checkpoints import (
+    combined_history,
+    fit_with_checkpoints,
+    prepare_checkpoint,
+    read_epoch_log,
+    save_weights_atomically,
+)
+from faceaudit.training.inputs import encode_labels, make_dataset
+from faceaudit.training.provenance import run_info
+from faceaudit.training.runtime import (
+    configure_tensorflow,
+    distribution_strategy,
+    global_precision,
+    gpu_names,
+    make_optimizer,
+    precision_policy,
+)
+from faceaudit.training.strategies import apply_step
+
+
+def model_targets(spec: dict) -> dict[str, int | None]:
+    """{target: number of classes}, None for a numeric target."""
+    return {target: None if classes == NUMERIC else len(classes) for target, classes in spec["targets"].items()}
+
+
+def build_run_model(spec: dict, input_shape: tuple, pixel_range: tuple[float, float]):
+    settings = spec["training"]
+    transfer_settings = {key: settings[key] for key in ("head", "weights") if key in settings}
+    return build_model(spec["model"], input_shape, model_targets(spec), pixel_range, dropout_rate=settings["dropout_rate"],
+                       augmentation=settings["augmentation"], seed=spec["seed"], **transfer_settings)
+
+
+def compile_for_step(model, spec: dict, learning_rate: float) -> None:
+    """Compile with the step's learning rate: cross-entropy for class targets (binary for a sigmoid output), the
+    configured regression loss for numeric ones; accuracy or MAE as metric."""
+    head = spec["training"].get("head", "classifier")
+    losses, metrics = {}, {}
+    for target, num_classes in model_targets(spec).items():
+        if num_classes is None:
+            losses[target], metrics[target] = spec["training"]["regression_loss"], ["mae"]
+        else:
+            losses[target], metrics[target] = LOSSES[output_kind(spec["model"], head)], ["accuracy"]
+    optimizer = make_optimizer(spec["hyperparameters"]["optimizer"], learning_rate)
+    model.compile(optimizer=optimizer, loss=losses, metrics=metrics)
+
+
+def train_run(spec: dict, train: tuple, val: tuple, model_path: Path, history_path: Path, run_info_path: Path, checkpoint_dir: Path, threads: int = 2, strategy=None, policy: str | None = None) -> dict:
+    """Fit the run's model on (images, rows) train/val splits, step by step; write model, history and run.json.
+
+    Every epoch is checkpointed in checkpoint_dir/step_<i> with the step's epoch log, and each finished step leaves
+    its weights there, so a job killed half-way (preempted, cancelled, out of time) continues from its last finished
+    epoch when it runs again; the folder is removed at the end. `policy` overrides the precision policy (tests).
+    """
+    configure_tensorflow(spec["seed"], threads)
+    checkpoint_dir = prepare_checkpoint(Path(checkpoint_dir), spec)
+    strategy = strategy or distribution_strategy()
+    policy = policy or precision_policy(spec["training"]["mixed_precision"], gpu_names())
+    (train_images, train_rows), (val_images, val_rows) = train, val
+    pixel_range = (float(np.min(train_images)), float(np.max(train_images)))
+    weighting = spec["training"]["loss_weighting"]
+    weights = loss_weights.sample_weights(train_rows, weighting, spec["targets"])
+    batch_size = spec["hyperparameters"]["batch_size"]
+    train_data = make_dataset(train_images, encode_labels(train_rows, spec["targets"]), batch_size, shuffle=True, seed=spec["seed"], weights=weights)
+    val_data = make_dataset(val_images, encode_labels(val_rows, spec["targets"]), batch_size, shuffle=False)
+    with global_precision(policy), strategy.scope():
+        model = build_run_model(spec, train_images.shape[1:], pixel_range)
+        started = time.perf_counter()
+        progress = train_steps(model, spec, train_data, val_data, checkpoint_dir, len(train_images))
+        training_seconds = time.perf_counter() - started
+    history = combined_history(checkpoint_dir, len(spec["training"]["steps"]))
+    history.to_csv(history_path, index=False)
+    model.save(model_path)
+    info = run_info(spec, threads, model, pixel_range, len(history), training_seconds, progress["images_per_second"])
+    info.update(
+        resumed_from_epoch=progress["resumed_from_epoch"], replicas=strategy.num_replicas_in_sync, precision_policy=policy,
+        step_epochs=[int((history["step"] == index).sum()) for index in range(len(spec["training"]["steps"]))],
+        loss_weights=None if weights is None else loss_weights.describe_weights(train_rows, weights, weighting_columns(weighting)),
+    )
+    Path(run_info_path).write_text(json.dumps(info, indent=2))
+    shutil.rmtree(checkpoint_dir)
+    return info
+
+
+def weighting_columns(weighting: dict) -> list[str]:
+    """The label columns whose groups a weighting method distinguishes (for describing the weights)."""
+    if weighting["method"] == "class":
+        return [weighting["target"]]
+    if weighting["method"] == "reweighing":
+        return [*weighting["attributes"], weighting["target"]]
+    return list(weighting["attributes"])
+
+
+def train_steps(model, spec: dict, train_data, val_data, checkpoint_dir: Path, n_train_images: int) -> dict:
+    """Run the strategy's steps in order, skipping those a previous attempt finished; returns the images/s of every
+    epoch trained now and the global epoch this attempt started at (None when it started from scratch)."""
+    images_per_second, started_at, epochs_before = [], None, 0
+    for index, step in enumerate(spec["training"]["steps"]):
+        step_dir = checkpoint_dir / f"step_{index}"
+        finished = step_dir / "finished.weights.h5"
+        if not finished.exists():
+            if index > 0:
+                model.load_weights(checkpoint_dir / f"step_{index - 1}" / "finished.weights.h5")
+            first_epoch = train_step(model, spec, step, step_dir, train_data, val_data, n_train_images, images_per_second)
+            started_at = epochs_before + first_epoch if started_at is None else started_at
+            save_weights_atomically(model, finished)
+        epochs_before += len(read_epoch_log(step_dir / "history.csv"))
+    return {"images_per_second": images_per_second, "resumed_from_epoch": started_at or None}
+
+
+def train_step(model, spec: dict, step: dict, step_dir: Path, train_data, val_data, n_train_images: int, images_per_second: list) -> int:
+    """Fit one step (resuming from its checkpoint if there is one); return the step's epoch it started at."""
+    apply_step(model, step["trainable"], spec["training"].get("unfreeze_last", 0))
+    compile_for_step(model, spec, step["learning_rate"])
+    return fit_with_checkpoints(model, train_data, val_data, step["epochs"], step_dir, n_train_images, images_per_second,
+                                early_stopping_callbacks(step["early_stopping"]))
+
+

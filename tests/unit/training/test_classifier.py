@@ -1,0 +1,105 @@
+"""Training and prediction on small real arrays: outputs on disk, repeatable with a seed, predictions consistent."""
+
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from faceaudit.evaluation.predictions import predict_eval_set
+from faceaudit.training.classifier import train_run
+
+TARGETS = {"gender": ["Female", "Male"], "age": ["young", "middle", "old"]}
+
+
+def labelled_images(count: int, seed: int) -> tuple[np.ndarray, pd.DataFrame]:
+    """Images whose brightness encodes gender and whose left half encodes age, so a model can learn both."""
+    rng = np.random.default_rng(seed)
+    gender = rng.integers(0, 2, count)
+    age = rng.integers(0, 3, count)
+    images = rng.integers(0, 40, (count, 12, 12, 1)).astype(np.uint8)
+    images[:, :, 6:, 0] += (gender * 150).astype(np.uint8)[:, None, None]
+    images[:, :, :6, 0] += (age * 70).astype(np.uint8)[:, None, None]
+    rows = pd.DataFrame({
+        "path": [f"images/{index}.jpg" for index in range(count)],
+        "gender": np.array(TARGETS["gender"])[gender],
+        "age": np.array(TARGETS["age"])[age],
+        "group": np.where(rng.random(count) < 0.5, "A", "B"),
+    })
+    return images, rows
+
+
+def run_spec(model: str, targets: dict, epochs: int = 2, **training) -> dict:
+    """What faceaudit.study makes of an experiment with these settings (one step unless `steps` says otherwise)."""
+    steps = [{"trainable": "all", "epochs": epochs, "learning_rate": 0.01,
+              "early_stopping": {"patience": None, "monitor": "val_loss", "restore_best_weights": True}}]
+    return {
+        "run": f"{model}_test", "experiment": f"{model}_test", "dataset": "arrays", "model": model,
+        "targets": targets, "image_size": 12, "color": "gray", "grid_point": {}, "seed": 11,
+        "hyperparameters": {"learning_rate": 0.01, "batch_size": 16, "epochs": epochs, "optimizer": "adam", "strategy": "one_step"},
+        "training": {"steps": steps, "loss_weighting": {"method": "none"}, "augmentation": {}, "regression_loss": "mse",
+                     "mixed_precision": False, "dropout_rate": 0.5} | training,
+    }
+
+
+def train(tmp_path, spec, name="run"):
+    out = tmp_path / name
+    out.mkdir()
+    info = train_run(spec, labelled_images(96, 1), labelled_images(32, 2), out / "model.keras", out / "history.csv",
+                     out / "run.json", out / "checkpoint", threads=1)
+    return out, info
+
+
+def test_training_writes_model_history_and_run_info(tmp_path):
+    out, info = train(tmp_path, run_spec("multitask_cnn", TARGETS))
+    history = pd.read_csv(out / "history.csv")
+    assert list(history["epoch"]) == [0, 1] and list(history["step"]) == [0, 0]
+    assert {"loss", "val_loss", "gender_accuracy", "val_age_accuracy"} <= set(history.columns)
+    written = json.loads((out / "run.json").read_text())
+    assert written == info
+    assert written["epochs_completed"] == 2 and len(written["images_per_second"]) == 2
+    assert all(rate > 0 for rate in written["images_per_second"])
+    assert written["parameters"] == keras.models.load_model(out / "model.keras").count_params()
+    assert written["pixel_range"] == [0.0, float(labelled_images(96, 1)[0].max())]
+    assert not (out / "checkpoint").exists(), "the epoch checkpoint is removed once training completes"
+
+
+def test_same_seed_same_training(tmp_path):
+    spec = run_spec("small_cnn", {"gender": TARGETS["gender"]})
+    first, _ = train(tmp_path, spec, "first")
+    second, _ = train(tmp_path, spec, "second")
+    pd.testing.assert_frame_equal(pd.read_csv(first / "history.csv"), pd.read_csv(second / "history.csv"))
+
+
+def test_predictions_carry_truth_scores_and_groups(tmp_path):
+    out, _ = train(tmp_path, run_spec("small_cnn", {"gender": TARGETS["gender"]}, epochs=3))
+    images, rows = labelled_images(40, 3)
+    predictions = predict_eval_set(out / "model.keras", images, rows, {"gender": TARGETS["gender"]}, ["group"])
+    assert list(predictions.columns) == ["path", "gender_true", "gender_pred", "gender_score_0", "gender_score_1", "group"]
+    scores = predictions[["gender_score_0", "gender_score_1"]].to_numpy()
+    assert np.allclose(scores.sum(axis=1), 1.0, atol=1e-5)
+    assert (predictions["gender_pred"] == np.array(TARGETS["gender"])[scores.argmax(axis=1)]).all()
+    assert (predictions["gender_true"] == rows["gender"]).all() and (predictions["group"] == rows["group"]).all()
+    assert (predictions["gender_true"] == predictions["gender_pred"]).mean() > 0.8
+
+
+def test_unknown_optimizer_is_named(tmp_path):
+    spec = run_spec("mlp", {"gender": TARGETS["gender"]})
+    spec["hyperparameters"]["optimizer"] = "rmsprop"
+    with pytest.raises(ValueError, match="rmsprop"):
+        train(tmp_path, spec)
+
+
+def test_mirrored_strategy_code_path_trains(tmp_path):
+    # What a multi-GPU node runs (one replica per GPU), here with one replica on the CPU.
+    import tensorflow as tf
+
+    spec = run_spec("small_cnn", {"gender": TARGETS["gender"]})
+    out = tmp_path / "mirrored"
+    out.mkdir()
+    info = train_run(spec, labelled_images(96, 1), labelled_images(32, 2), out / "model.keras", out / "history.csv",
+                     out / "run.json", out / "checkpoint", threads=1, strategy=tf.distribute.MirroredStrategy(["/cpu:0"]))
+    assert info["replicas"] == 1 and info["epochs_completed"] == 2
+    assert keras.models.load_model(out / "model.keras").count_params() == info["parameters"]
+    assert pd.read_csv(out / "history.csv")["val_accuracy"].iloc[-1] > 0.8
