@@ -6,7 +6,7 @@ CORES ?= 4
 # tensorflow with CUDA where a GPU driver is present, the smaller CPU build elsewhere (same version).
 TENSORFLOW := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 'tensorflow[and-cuda]==2.21.0' || echo 'tensorflow-cpu==2.21.0')
 
-.PHONY: env run test system-deps clean bench-preprocess bench-training
+.PHONY: env run test test-unit lint system-deps clean bench-preprocess bench-training
 
 env: $(VENV)/.installed
 
@@ -22,6 +22,17 @@ run: env
 
 test: env
 	$(BIN)/pytest
+
+# The unit tests only (a few minutes): tests/unit mirrors the package, stage by stage.
+test-unit: env
+	$(BIN)/pytest tests/unit
+
+# Style gates, run by CI before the tests: one line length (120) for Python and Snakemake files.
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check .
+	$(BIN)/python tests/lint_workflow.py
 
 # Debian packages that the browser test needs (run as root; CI does). The SLURM tests install their own.
 system-deps:

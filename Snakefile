@@ -21,6 +21,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/generative.smk"
+include: "workflow/rules/sine.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 

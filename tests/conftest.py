@@ -9,75 +9,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
-TINY_STUDY = {
-    "seed": 3,
-    "datasets": {
-        "faces": {
-            "layout": "synthetic",
-            "synthetic": {
-                "n_images": 240,
-                "image_size": 32,
-                "seed": 5,
-                "groups": [{"name": "A", "share": 0.6}, {"name": "B", "share": 0.4, "label_noise": 0.2}],
-            },
-            "labels": {
-                "gender": ["Female", "Male"],
-                "age": ["0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "more than 70"],
-                "group": ["A", "B"],
-                "age_years": "numeric",
-            },
-            "sensitive_attributes": ["group", "gender"],
-            "split": {"val": 0.2, "test": 0.25},
-        },
-        # Another population with the same class names, used whole as a cross-dataset test set.
-        "other_faces": {
-            "layout": "synthetic",
-            "synthetic": {
-                "n_images": 80,
-                "image_size": 32,
-                "seed": 9,
-                "groups": [{"name": "A", "share": 0.3}, {"name": "B", "share": 0.7}],
-            },
-            "labels": {
-                "gender": ["Female", "Male"],
-                "age": ["0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "more than 70"],
-                "group": ["A", "B"],
-            },
-            "sensitive_attributes": ["group"],
-            "split": {"val": 0, "test": 1},
-        },
-    },
-    "experiments": {
-        "gender_cnn": {
-            "dataset": "faces",
-            "targets": ["gender"],
-            "model": "small_cnn",
-            "image": {"size": 16, "color": "gray"},
-            "epochs": 2,
-            "batch_size": 32,
-            "eval_sets": ["val", "test", "other_faces:test"],
-        },
-        "both_multitask": {
-            "dataset": "faces",
-            "targets": ["gender", "age"],
-            "model": "multitask_cnn",
-            "image": {"size": 16, "color": "rgb"},
-            "epochs": 2,
-            "batch_size": 32,
-        },
-        # Age in years as regression, with group-balanced loss weights and flipped training images.
-        "age_regression": {
-            "dataset": "faces",
-            "targets": ["age_years"],
-            "model": "mlp",
-            "image": {"size": 16, "color": "gray"},
-            "epochs": 2,
-            "batch_size": 32,
-            "loss_weighting": {"method": "group", "attributes": ["group"]},
-            "augmentation": {"horizontal_flip": True},
-        },
-    },
-}
+# Loaded from the YAML file so that a user can run the same study: snakemake --configfile tests/tiny_study.yaml
+TINY_STUDY = yaml.safe_load((REPO / "tests" / "tiny_study.yaml").read_text())
 
 
 def run_snakemake(workdir: Path, *arguments: str) -> subprocess.CompletedProcess:

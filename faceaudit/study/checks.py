@@ -79,9 +79,13 @@ def check_model_targets(key: str, experiment: dict, labels: dict) -> None:
         raise ValueError(f"{key}.targets: '{model}' needs at least one target label")
     if model not in MULTI_TARGET_MODELS and len(targets) != 1:
         raise ValueError(f"{key}.model: '{model}' predicts one target, got {targets}; use multitask_cnn")
-    binary_only = output_kind(model, experiment.get("head", "classifier")) == "sigmoid"
+    head = experiment.get("head", "classifier")  # only transfer models take a head
+    binary_only = output_kind(model, head) == "sigmoid"
     if binary_only and (labels[targets[0]] == NUMERIC or len(labels[targets[0]]) != 2):
-        raise ValueError(f"{key}.model: '{model}' (head '{experiment.get('head')}') has one sigmoid output for a binary target; '{targets[0]}' is not binary")
+        raise ValueError(
+            f"{key}.model: '{model}' (head '{head}') has one sigmoid output for a binary target; "
+            f"'{targets[0]}' is not binary"
+        )
 
 
 def check_strategy(key: str, experiment: dict) -> None:

@@ -49,7 +49,9 @@ def format_value(value) -> str:
 def run_spec(name: str, experiment_name: str, experiment: dict, point: dict, config: dict) -> RunSpec:
     """Everything one training run depends on, and nothing else (it becomes the train rule's params)."""
     dataset = config["datasets"][experiment["dataset"]]
-    hyperparameters = {key: experiment[key] for key in GRID_ABBREVIATIONS} | point
+    vae = experiment["model"] == "vae"
+    # A vae has no strategy and is not evaluated: the schema gives it neither `strategy` nor `eval_sets`.
+    hyperparameters = {key: experiment[key] for key in GRID_ABBREVIATIONS if not (vae and key == "strategy")} | point
     spec = {
         "run": name,
         "experiment": experiment_name,
@@ -62,12 +64,11 @@ def run_spec(name: str, experiment_name: str, experiment: dict, point: dict, con
         "hyperparameters": hyperparameters,
         "grid_point": point,
         "seed": run_seed(config["seed"], name),
-        "eval_sets": [eval_set_label(eval_set) for eval_set in experiment["eval_sets"]],
+        "eval_sets": [] if vae else [eval_set_label(eval_set) for eval_set in experiment["eval_sets"]],
         "resources": run_resources(experiment, config),
     }
-    if experiment["model"] == "vae":
-        del hyperparameters["strategy"]
-        return spec | {"eval_sets": [], "vae": dict(experiment["vae"])}
+    if vae:
+        return spec | {"vae": dict(experiment["vae"])}
     return spec | {"training": training_settings(experiment, hyperparameters, dataset)}
 
 

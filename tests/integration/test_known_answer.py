@@ -5,15 +5,15 @@ noisier labels, weaker signal) the model is measurably less accurate; with no bi
 """
 
 import pytest
+from training_helpers import run_spec
 
-from faceaudit.data.arrays import read_split, write_split
 from faceaudit.data.adapters import read_source
-from faceaudit.evaluation.fairness import audit_fairness
+from faceaudit.data.arrays import read_split, write_split
 from faceaudit.data.manifest import build_manifest
-from faceaudit.evaluation.predictions import predict_eval_set
 from faceaudit.data.synthetic import generate_synthetic_dataset
+from faceaudit.evaluation.fairness import audit_fairness
+from faceaudit.evaluation.predictions import predict_eval_set
 from faceaudit.training.classifier import train_run
-from test_training import run_spec
 
 GENDER = ["Female", "Male"]
 AGES = ["0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "more than 70"]

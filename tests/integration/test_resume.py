@@ -10,23 +10,11 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from training_helpers import TARGETS, TRAIN_SCRIPT, labelled_images, run_spec
 
 from faceaudit.data.arrays import read_split
 from faceaudit.training.checkpoints import prepare_checkpoint, read_epoch_log
 from faceaudit.training.classifier import train_run
-from test_training import TARGETS, labelled_images, run_spec
-
-# What workflow/scripts/train.py does, in a process of its own that the test can kill.
-TRAIN_SCRIPT = """
-import json, sys
-from pathlib import Path
-from faceaudit.data.arrays import read_split
-from faceaudit.training.classifier import train_run
-
-spec, out = json.loads(sys.argv[1]), Path(sys.argv[2])
-train_run(spec, read_split(out / "train.npy", out / "train.csv"), read_split(out / "val.npy", out / "val.csv"),
-          out / "model.keras", out / "history.csv", out / "run.json", out / "checkpoint", threads=1)
-"""
 
 
 def write_splits(out):

@@ -11,6 +11,7 @@ import yaml
 from conftest import TINY_STUDY, run_snakemake, write_config
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
+
 class OverviewCells(html.parser.HTMLParser):
     """Collects the overview table's (run, key) -> exact value from the cells' data attributes."""
 

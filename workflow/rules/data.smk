@@ -5,31 +5,31 @@ localrules:
 
 
 rule synthesize:
-    wildcard_constraints:
-        dataset=names_pattern(datasets_with_layout("synthetic")),
     output:
         labels="resources/{dataset}/labels.csv",
         images=directory("resources/{dataset}/images"),
+    log:
+        "logs/synthesize/{dataset}.log",
+    wildcard_constraints:
+        dataset=names_pattern(datasets_with_layout("synthetic")),
     params:
         synthetic=get_dataset_setting("synthetic"),
         labels=get_dataset_setting("labels"),
-    log:
-        "logs/synthesize/{dataset}.log",
     script:
         "../scripts/synthesize.py"
 
 
 rule download:
-    wildcard_constraints:
-        dataset=names_pattern(datasets_with_download()),
     output:
         data=directory("resources/{dataset}/data"),
+    log:
+        "logs/download/{dataset}.log",
+    wildcard_constraints:
+        dataset=names_pattern(datasets_with_download()),
     params:
         files=get_dataset_setting("download"),
         downloads="resources/{dataset}/downloads",
         checksums_lock=config["checksums_lock"],
-    log:
-        "logs/download/{dataset}.log",
     script:
         "../scripts/download.py"
 
@@ -41,6 +41,9 @@ rule manifest:
         manifest="results/data/{dataset}/manifest.csv",
         rejects="results/data/{dataset}/rejects.csv",
         repairs="results/data/{dataset}/repairs.csv",
+    log:
+        "logs/manifest/{dataset}.log",
+    threads: config["data_threads"]
     params:
         root=get_dataset_root,
         layout=get_dataset_setting("layout"),
@@ -50,9 +53,6 @@ rule manifest:
         max_reject_fraction=get_dataset_setting("max_reject_fraction"),
         sample_fraction=get_dataset_setting("sample_fraction"),
         sample_size=get_dataset_setting("sample_size"),
-    threads: config["data_threads"]
-    log:
-        "logs/manifest/{dataset}.log",
     script:
         "../scripts/manifest.py"
 
@@ -60,35 +60,30 @@ rule manifest:
 rule preprocess:
     input:
         unpack(get_dataset_source),
-        manifest="results/data/{dataset}/manifest.csv",
+        manifest=rules.manifest.output.manifest,
     output:
-        expand(
-            "results/data/{{dataset}}/{{size}}-{{color}}/{split}.{extension}",
-            split=["train", "val", "test"],
-            extension=["npy", "csv"],
-        ),
-    params:
-        root=get_dataset_root,
-    threads: config["data_threads"]
+        **preprocessed_outputs("results/data/{dataset}/{size}-{color}"),
     log:
         "logs/preprocess/{dataset}/{size}-{color}.log",
     benchmark:
         "benchmarks/preprocess/{dataset}/{size}-{color}.tsv"
+    threads: config["data_threads"]
+    params:
+        root=get_dataset_root,
     script:
         "../scripts/preprocess.py"
-
 
 
 rule sample_grid:
     input:
         unpack(get_dataset_source),
-        manifest="results/data/{dataset}/manifest.csv",
+        manifest=rules.manifest.output.manifest,
     output:
         grid="results/data/{dataset}/samples.png",
+    log:
+        "logs/sample_grid/{dataset}.log",
     params:
         root=get_dataset_root,
         labels=get_dataset_setting("labels"),
-    log:
-        "logs/sample_grid/{dataset}.log",
     script:
         "../scripts/sample_grid.py"

@@ -1,23 +1,38 @@
+rule predict:
+    input:
+        unpack(get_eval_arrays),
+    output:
+        predictions="results/runs/{run}/predictions/{eval_set}.csv",
+    log:
+        "logs/predict/{run}/{eval_set}.log",
+    params:
+        evaluation=get_evaluation_setting("targets", "sensitive_attributes"),
+    script:
+        "../scripts/predict.py"
+
+
 rule evaluate:
     input:
-        predictions="results/runs/{run}/predictions/{eval_set}.csv",
+        predictions=rules.predict.output.predictions,
     output:
         metrics="results/runs/{run}/metrics/{eval_set}.json",
         figures=directory("results/runs/{run}/figures/{eval_set}"),
-    params:
-        evaluation=get_evaluation_setting("targets", "positive_classes"),
     log:
         "logs/evaluate/{run}/{eval_set}.log",
+    params:
+        evaluation=get_evaluation_setting("targets", "positive_classes"),
     script:
         "../scripts/evaluate.py"
 
 
 rule fairness:
     input:
-        predictions="results/runs/{run}/predictions/{eval_set}.csv",
+        predictions=rules.predict.output.predictions,
     output:
         fairness="results/runs/{run}/fairness/{eval_set}.json",
         figure="results/runs/{run}/figures/group_accuracy_{eval_set}.png",
+    log:
+        "logs/fairness/{run}/{eval_set}.log",
     params:
         evaluation=get_evaluation_setting(
             "targets",
@@ -27,15 +42,13 @@ rule fairness:
             "privileged_groups",
             "audit",
         ),
-    log:
-        "logs/fairness/{run}/{eval_set}.log",
     script:
         "../scripts/fairness.py"
 
 
 rule training_curves:
     input:
-        history="results/runs/{run}/history.csv",
+        history=rules.train.output.history,
     output:
         figure="results/runs/{run}/figures/training_curves.png",
     log:

@@ -1,32 +1,22 @@
+# Generative models: a VAE per `model: vae` experiment, trained on its dataset's images.
+
+
 rule train_vae:
     input:
         unpack(get_vae_arrays),
     output:
         **vae_outputs("{vae_run}"),
-    params:
-        run=get_vae_training_params,
-        checkpoint_dir="results/vae/{vae_run}/checkpoint",
+    log:
+        "logs/train_vae/{vae_run}.log",
+    benchmark:
+        "benchmarks/train_vae/{vae_run}.tsv"
     threads: get_train_resource("threads", get_vae_run)
     resources:
         gpu=get_train_resource("gpu", get_vae_run),
         runtime=get_train_resource("runtime", get_vae_run),
         mem_mb=get_train_resource("mem_mb", get_vae_run),
-    log:
-        "logs/train_vae/{vae_run}.log",
-    benchmark:
-        "benchmarks/train_vae/{vae_run}.tsv"
+    params:
+        run=get_vae_training_params,
+        checkpoint_dir="results/vae/{vae_run}/checkpoint",
     script:
         "../scripts/train_vae.py"
-
-
-rule sine_comparison:
-    output:
-        **SEQUENCE_FILES,
-    params:
-        settings=config["sequence_comparison"],
-    log:
-        "logs/sine_comparison/sine_comparison.log",
-    benchmark:
-        "benchmarks/sine_comparison/sine_comparison.tsv"
-    script:
-        "../scripts/sine_comparison.py"

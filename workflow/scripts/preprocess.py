@@ -7,18 +7,18 @@ from pathlib import Path
 import pandas as pd
 
 from faceaudit.data.arrays import write_split
+from faceaudit.labels import SPLITS
 
 manifest = pd.read_csv(snakemake.input.manifest, dtype=str, keep_default_na=False)
-out_dir = Path(snakemake.output[0]).parent
-for split in ("train", "val", "test"):
+for split in SPLITS:
     count = write_split(
         manifest,
         Path(snakemake.params.root),
         split,
         int(snakemake.wildcards.size),
         snakemake.wildcards.color,
-        out_dir / f"{split}.npy",
-        out_dir / f"{split}.csv",
+        Path(snakemake.output[f"{split}_images"]),
+        Path(snakemake.output[f"{split}_rows"]),
         workers=snakemake.threads,
     )
     print(f"{split}: {count} images")

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from faceaudit.data.arrays import read_split, write_split
-from faceaudit.training.inputs import encode_labels, make_dataset
 from faceaudit.data.images import load_image
+from faceaudit.training.inputs import encode_labels, make_dataset
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 GENDER = {"gender": ["Female", "Male"]}

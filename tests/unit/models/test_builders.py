@@ -4,8 +4,8 @@ rescaling fitted on the train set's pixel range."""
 import keras
 import numpy as np
 import pytest
-
 from face_images import draw_faces, load_faces
+
 from faceaudit.catalog import LOSSES, output_kind
 from faceaudit.models import build_model, class_scores
 

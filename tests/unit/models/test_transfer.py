@@ -4,11 +4,10 @@ heads, with their own input preprocessing and the freeze/unfreeze steps of fine-
 import keras
 import numpy as np
 import pytest
-
 from face_images import draw_faces, load_faces
-from faceaudit.models import transfer
+
 from faceaudit.catalog import LOSSES, output_kind
-from faceaudit.models import build_model
+from faceaudit.models import build_model, transfer
 
 
 @pytest.fixture(scope="module")

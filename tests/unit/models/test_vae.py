@@ -3,10 +3,12 @@
 import keras
 import numpy as np
 import pytest
+from face_images import draw_faces, load_faces
 from PIL import Image
 
-from face_images import draw_faces, load_faces
 from faceaudit.models import vae
+from faceaudit.training import vae_figures
+from faceaudit.training.vae_run import train_vae
 
 
 def test_encoder_and_decoder_have_the_published_sizes():
@@ -37,20 +39,20 @@ def test_vae_trains_on_faces_writes_both_grids_and_reloads(color, reconstruction
     images = load_faces(draw_faces(tmp_path / "faces", count=8), 32, color)
     model = vae.build_vae(images.shape[1:], latent_size=6, reconstruction_loss=reconstruction_loss, seed=1)
 
-    history = vae.train_vae(model, images, epochs=2, batch_size=4, validation_images=images[:4])
-    vae.write_sample_grid(model, tmp_path / "samples.png")
-    vae.write_reconstruction_grid(model, images[:6], tmp_path / "reconstructions.png")
+    history = train_vae(model, images, epochs=2, batch_size=4, validation_images=images[:4])
+    vae_figures.write_sample_grid(model, tmp_path / "samples.png")
+    vae_figures.write_reconstruction_grid(model, images[:6], tmp_path / "reconstructions.png")
     model.save(tmp_path / "vae.keras")
     reloaded = keras.models.load_model(tmp_path / "vae.keras")
 
     assert set(history.history) == {"loss", "reconstruction_loss", "kl_loss", "val_loss", "val_reconstruction_loss", "val_kl_loss"}
     assert all(np.isfinite(values).all() for values in history.history.values())
     np.testing.assert_allclose(history.history["loss"], np.add(history.history["reconstruction_loss"], history.history["kl_loss"]), rtol=1e-5)
-    reconstructions = vae.reconstruct(model, images)
+    reconstructions = vae_figures.reconstruct(model, images)
     assert reconstructions.shape == images.shape and 0.0 <= reconstructions.min() and reconstructions.max() <= 1.0
-    np.testing.assert_array_equal(vae.reconstruct(reloaded, images), reconstructions)
-    np.testing.assert_array_equal(vae.sample_faces(reloaded, seed=3), vae.sample_faces(model, seed=3))
-    assert vae.sample_faces(model).shape == (10, 32, 32, images.shape[-1])
+    np.testing.assert_array_equal(vae_figures.reconstruct(reloaded, images), reconstructions)
+    np.testing.assert_array_equal(vae_figures.sample_faces(reloaded, seed=3), vae_figures.sample_faces(model, seed=3))
+    assert vae_figures.sample_faces(model).shape == (10, 32, 32, images.shape[-1])
     for grid in ("samples.png", "reconstructions.png"):
         with Image.open(tmp_path / grid) as png:
             assert png.format == "PNG" and png.width >= 500 and png.height >= 200

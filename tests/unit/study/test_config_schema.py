@@ -9,7 +9,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from faceaudit.study import check_study
+from faceaudit.study import check_study, expand_runs
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 SCHEMA = str(REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
@@ -340,3 +340,160 @@ def test_the_ip102_config_names_its_102_classes_in_the_datasets_own_words():
     assert (classes[0], classes[24], classes[101]) == ("rice leaf roller", "aphids", "Cicadellidae")
     # classes.txt names two classes "alfalfa weevil"; they keep their line numbers to stay distinct.
     assert (classes[44], classes[56]) == ("alfalfa weevil (45)", "alfalfa weevil (57)")
+
+
+# Each model family's keys and each layout's settings block apply (and get their defaults) only where they belong:
+# the schema's if/then branches, which Snakemake's default-filling validator enters only when their `if` holds.
+TRANSFER_KEYS = {"head", "weights", "unfreeze_last"}
+CLASSIFIER_KEYS = {"strategy", "steps", "loss_weighting", "augmentation", "regression_loss", "mixed_precision",
+                   "dropout_rate", "eval_sets"}
+LAYOUT_BLOCKS = {"synthetic", "fairface_csv", "celeba_attributes", "class_folders", "split_lists", "utkface_names"}
+
+
+def test_an_mlp_gets_the_classifier_defaults_and_none_of_the_other_families():
+    experiment = validated(minimal_study())["experiments"]["gender_mlp"]
+
+    assert CLASSIFIER_KEYS <= set(experiment)
+    assert not (TRANSFER_KEYS | {"vae"}) & set(experiment)
+
+
+def test_a_backbone_gets_its_head_weights_and_unfreeze_last_defaults():
+    config = validated(minimal_study())
+    assert "head" not in config["experiments"]["gender_mlp"]
+
+    config["experiments"]["gender_mlp"]["model"] = "vgg16"
+    experiment = validated(config)["experiments"]["gender_mlp"]
+
+    assert (experiment["head"], experiment["weights"], experiment["unfreeze_last"]) == ("classifier", "imagenet", 20)
+    assert experiment["strategy"] == "one_step" and "vae" not in experiment
+
+
+def test_a_backbone_keeps_its_given_head_and_an_error_inside_it_names_the_value():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"].update(model="resnet50", head="dense_128_32", weights=None)
+    experiment = validated(config)["experiments"]["gender_mlp"]
+    assert (experiment["head"], experiment["weights"], experiment["unfreeze_last"]) == ("dense_128_32", None, 20)
+
+    config["experiments"]["gender_mlp"]["head"] = "dense_64"
+    message = validation_error(config)
+    assert "'dense_64' is not one of ['classifier', 'dense_128_32', 'flatten_128_sigmoid']" in message
+    assert "was unexpected" not in message
+
+
+def test_a_vae_gets_its_own_defaults_and_no_classifier_keys():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"] = {"dataset": "faces", "model": "vae", "vae": {"latent_size": 8}}
+
+    experiment = validated(config)["experiments"]["gender_mlp"]
+
+    assert experiment["vae"] == {"latent_size": 8, "reconstruction_loss": "bce"}
+    assert experiment["targets"] == [] and experiment["epochs"] == 10
+    assert not (CLASSIFIER_KEYS | TRANSFER_KEYS) & set(experiment)
+
+
+def test_an_mlp_with_a_head_is_refused_naming_the_key():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"]["head"] = "dense_128_32"
+
+    message = validation_error(config)
+
+    assert "Unevaluated properties are not allowed ('head' was unexpected)" in message
+    assert "['experiments']['gender_mlp']" in message
+
+
+def test_an_mlp_with_weights_is_refused_naming_the_key():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"]["weights"] = "/nonexistent.h5"
+
+    assert "Unevaluated properties are not allowed ('weights' was unexpected)" in validation_error(config)
+
+
+@pytest.mark.parametrize("model", ["mlp", "small_cnn", "vgg16", "efficientnet_b0"])
+def test_vae_settings_on_another_model_are_refused(model):
+    config = minimal_study()
+    config["experiments"]["gender_mlp"].update(model=model, vae={"latent_size": 8})
+
+    assert "Unevaluated properties are not allowed ('vae' was unexpected)" in validation_error(config)
+
+
+@pytest.mark.parametrize("key, value", [("strategy", "one_step"), ("eval_sets", ["test"]), ("head", "classifier"),
+                                        ("augmentation", {"zoom": 0.1})])
+def test_classifier_and_transfer_keys_on_a_vae_are_refused(key, value):
+    config = minimal_study()
+    config["experiments"]["gender_mlp"] = {"dataset": "faces", "model": "vae", key: value}
+
+    assert f"Unevaluated properties are not allowed ('{key}' was unexpected)" in validation_error(config)
+
+
+def test_a_vae_cannot_sweep_a_strategy_and_its_runs_have_none():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"] = {"dataset": "faces", "model": "vae", "grid": {"learning_rate": [0.1, 0.01]}}
+    runs = expand_runs(validated(config))
+    assert runs["gender_mlp__lr0.1"]["hyperparameters"] == {"learning_rate": 0.1, "batch_size": 64, "epochs": 10,
+                                                           "optimizer": "adam"}
+    assert runs["gender_mlp__lr0.1"]["eval_sets"] == [] and "training" not in runs["gender_mlp__lr0.1"]
+
+    config["experiments"]["gender_mlp"]["grid"] = {"strategy": ["one_step"]}
+    message = validation_error(config)
+    assert "'strategy' should not be valid" in message and "['experiments']['gender_mlp']['grid']" in message
+
+
+@pytest.mark.parametrize("model", ["mlp", "vgg16", "vae"])
+def test_an_unknown_experiment_key_is_still_refused_for_every_family(model):
+    config = minimal_study()
+    config["experiments"]["gender_mlp"].update(model=model, lr=0.01)
+
+    assert "Unevaluated properties are not allowed ('lr' was unexpected)" in validation_error(config)
+
+
+def test_a_synthetic_dataset_gets_its_own_block_and_no_other_layouts():
+    dataset = validated(minimal_study())["datasets"]["faces"]
+
+    assert dataset["synthetic"]["n_images"] == 3000 and dataset["synthetic"]["signal"] == 0.9
+    assert set(dataset) & LAYOUT_BLOCKS == {"synthetic"}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUT_BLOCKS - {"synthetic"}))
+def test_each_layout_gets_only_its_own_settings_defaults(layout):
+    config = minimal_study()
+    config["datasets"]["faces"]["layout"] = layout
+
+    dataset = validated(config)["datasets"]["faces"]
+
+    assert set(dataset) & LAYOUT_BLOCKS == {layout}
+    assert dataset[layout] and "images" in dataset[layout]
+
+
+def test_a_fairface_csv_block_on_a_synthetic_dataset_is_refused_naming_it():
+    config = minimal_study()
+    config["datasets"]["faces"]["fairface_csv"] = {"images": "train"}
+
+    message = validation_error(config)
+
+    assert "Unevaluated properties are not allowed ('fairface_csv' was unexpected)" in message
+    assert "['datasets']['faces']" in message
+
+
+def test_a_synthetic_block_on_a_downloaded_dataset_is_refused():
+    config = minimal_study()
+    config["datasets"]["faces"].update(layout="celeba_attributes", synthetic={"n_images": 100})
+
+    assert "Unevaluated properties are not allowed ('synthetic' was unexpected)" in validation_error(config)
+
+
+def test_a_synthetic_dataset_takes_no_downloads():
+    config = minimal_study()
+    config["datasets"]["faces"]["download"] = [{"url": "https://example.org/faces.zip"}]
+
+    message = validation_error(config)
+
+    assert "is expected to be empty" in message and "['datasets']['faces']['download']" in message
+
+
+def test_an_error_inside_the_layouts_block_names_the_value():
+    config = minimal_study()
+    config["datasets"]["faces"]["synthetic"] = {"n_images": 5}
+
+    message = validation_error(config)
+
+    assert "5 is less than the minimum of 10" in message and "['synthetic']['n_images']" in message

@@ -48,6 +48,13 @@ def load_study(text: str = STUDY, **top_level) -> dict:
     return config
 
 
+def revalidated(config: dict) -> dict:
+    """Validate a changed study again, as the workflow would: a new model's own keys (a backbone's head, weights,
+    unfreeze_last) get their defaults only from the schema branch of that model."""
+    validate(config, SCHEMA, set_default=True)
+    return config
+
+
 def test_experiment_without_grid_is_one_run_named_after_it():
     runs = expand_runs(load_study())
 
@@ -173,7 +180,7 @@ def test_a_grid_over_strategies_gives_each_run_its_steps():
         "model": "resnet50", "grid": {"strategy": ["two_step", "three_step"]}, "learning_rate": 0.01,
         "early_stopping": {"patience": 2},
     }
-    runs = expand_runs(config)
+    runs = expand_runs(revalidated(config))
 
     assert sorted(name for name in runs if name.startswith("gender_mlp")) == ["gender_mlp__stthree_step", "gender_mlp__sttwo_step"]
     steps = runs["gender_mlp__stthree_step"]["training"]["steps"]
@@ -189,7 +196,7 @@ def test_per_step_settings_override_the_experiment():
         "model": "vgg16", "strategy": "last_layers", "unfreeze_last": 4,
         "steps": [{"epochs": 2}, {"learning_rate": 1e-5, "early_stopping": {"patience": 1, "monitor": "val_gender_accuracy"}}],
     }
-    training = expand_runs(config)["gender_mlp"]["training"]
+    training = expand_runs(revalidated(config))["gender_mlp"]["training"]
 
     assert training["steps"] == [
         {"trainable": "head", "epochs": 2, "learning_rate": 0.001, "early_stopping": {"patience": None, "monitor": "val_loss", "restore_best_weights": True}},
@@ -203,7 +210,7 @@ def test_resources_come_from_the_model_family_then_the_experiment():
     config["training_resources"] = {"mlp": {"runtime": 15}, "transfer": {"gpu": 2, "threads": 8}}
     config["experiments"]["gender_mlp"]["resources"] = {"mem_mb": 2000}
     config["experiments"]["tuned"] = {**copy.deepcopy(config["experiments"]["gender_mlp"]), "model": "efficientnet_b0", "resources": {}}
-    runs = expand_runs(config)
+    runs = expand_runs(revalidated(config))
 
     assert runs["gender_mlp"]["resources"] == {"gpu": 1, "runtime": 15, "mem_mb": 2000, "threads": 2}
     assert runs["sweep__bs8_lr0.1"]["resources"] == {"gpu": 1, "runtime": 60, "mem_mb": 8000, "threads": 2}

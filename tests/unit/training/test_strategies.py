@@ -11,15 +11,14 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from training_helpers import TARGETS, TRAIN_SCRIPT, labelled_images, run_spec, train
 
 from faceaudit.data.arrays import read_split
-from faceaudit.models import build_model
 from faceaudit.evaluation.predictions import predict_eval_set
-from faceaudit.training.strategies import apply_step, trainable_parameters
+from faceaudit.models import build_model
 from faceaudit.training.classifier import train_run
 from faceaudit.training.runtime import precision_policy
-from test_resume import TRAIN_SCRIPT
-from test_training import TARGETS, labelled_images, run_spec, train
+from faceaudit.training.strategies import apply_step, trainable_parameters
 
 GENDER = {"gender": TARGETS["gender"]}
 NO_STOPPING = {"patience": None, "monitor": "val_loss", "restore_best_weights": True}

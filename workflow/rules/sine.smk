@@ -1,0 +1,14 @@
+# The sine-wave comparison of sequence models (an MLP, an LSTM, a GRU): one small job, no face data.
+
+
+rule sine_comparison:
+    output:
+        **SEQUENCE_FILES,
+    log:
+        "logs/sine_comparison/sine_comparison.log",
+    benchmark:
+        "benchmarks/sine_comparison/sine_comparison.tsv"
+    params:
+        settings=config["sequence_comparison"],
+    script:
+        "../scripts/sine_comparison.py"
