@@ -31,5 +31,3 @@ def study_dir(tmp_path_factory) -> Path:
     write_config(workdir, TINY_STUDY)
     run_snakemake(workdir)
     return workdir
-
-

@@ -10,8 +10,14 @@ from faceaudit.data.synthetic import generate_synthetic_dataset
 
 def draw_faces(directory: Path, count: int = 6) -> list[Path]:
     labels = generate_synthetic_dataset(
-        directory, n_images=count, image_size=100, seed=4, signal=0.9, groups=[{"name": "A", "share": 1.0}],
-        gender_classes=["Female", "Male"], age_classes=["young", "old"],
+        directory,
+        n_images=count,
+        image_size=100,
+        seed=4,
+        signal=0.9,
+        groups=[{"name": "A", "share": 1.0}],
+        gender_classes=["Female", "Male"],
+        age_classes=["young", "old"],
     )
     return [directory / file for file in labels["file"]]
 

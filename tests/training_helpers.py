@@ -16,33 +16,69 @@ def labelled_images(count: int, seed: int) -> tuple[np.ndarray, pd.DataFrame]:
     images = rng.integers(0, 40, (count, 12, 12, 1)).astype(np.uint8)
     images[:, :, 6:, 0] += (gender * 150).astype(np.uint8)[:, None, None]
     images[:, :, :6, 0] += (age * 70).astype(np.uint8)[:, None, None]
-    rows = pd.DataFrame({
-        "path": [f"images/{index}.jpg" for index in range(count)],
-        "gender": np.array(TARGETS["gender"])[gender],
-        "age": np.array(TARGETS["age"])[age],
-        "group": np.where(rng.random(count) < 0.5, "A", "B"),
-    })
+    rows = pd.DataFrame(
+        {
+            "path": [f"images/{index}.jpg" for index in range(count)],
+            "gender": np.array(TARGETS["gender"])[gender],
+            "age": np.array(TARGETS["age"])[age],
+            "group": np.where(rng.random(count) < 0.5, "A", "B"),
+        }
+    )
     return images, rows
 
 
 def run_spec(model: str, targets: dict, epochs: int = 2, **training) -> dict:
     """What faceaudit.study makes of an experiment with these settings (one step unless `steps` says otherwise)."""
-    steps = [{"trainable": "all", "epochs": epochs, "learning_rate": 0.01,
-              "early_stopping": {"patience": None, "monitor": "val_loss", "restore_best_weights": True}}]
+    steps = [
+        {
+            "trainable": "all",
+            "epochs": epochs,
+            "learning_rate": 0.01,
+            "early_stopping": {"patience": None, "monitor": "val_loss", "restore_best_weights": True},
+        }
+    ]
     return {
-        "run": f"{model}_test", "experiment": f"{model}_test", "dataset": "arrays", "model": model,
-        "targets": targets, "image_size": 12, "color": "gray", "grid_point": {}, "seed": 11,
-        "hyperparameters": {"learning_rate": 0.01, "batch_size": 16, "epochs": epochs, "optimizer": "adam", "strategy": "one_step"},
-        "training": {"steps": steps, "loss_weighting": {"method": "none"}, "augmentation": {}, "regression_loss": "mse",
-                     "mixed_precision": False, "dropout_rate": 0.5} | training,
+        "run": f"{model}_test",
+        "experiment": f"{model}_test",
+        "dataset": "arrays",
+        "model": model,
+        "targets": targets,
+        "image_size": 12,
+        "color": "gray",
+        "grid_point": {},
+        "seed": 11,
+        "hyperparameters": {
+            "learning_rate": 0.01,
+            "batch_size": 16,
+            "epochs": epochs,
+            "optimizer": "adam",
+            "strategy": "one_step",
+        },
+        "training": {
+            "steps": steps,
+            "loss_weighting": {"method": "none"},
+            "augmentation": {},
+            "regression_loss": "mse",
+            "mixed_precision": False,
+            "dropout_rate": 0.5,
+        }
+        | training,
     }
 
 
 def train(tmp_path, spec, name="run"):
     out = tmp_path / name
     out.mkdir()
-    info = train_run(spec, labelled_images(96, 1), labelled_images(32, 2), out / "model.keras", out / "history.csv",
-                     out / "run.json", out / "checkpoint", threads=1)
+    info = train_run(
+        spec,
+        labelled_images(96, 1),
+        labelled_images(32, 2),
+        out / "model.keras",
+        out / "history.csv",
+        out / "run.json",
+        out / "checkpoint",
+        threads=1,
+    )
     return out, info
 
 

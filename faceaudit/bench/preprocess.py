@@ -25,8 +25,15 @@ TARGETS = [(32, "gray"), (100, "rgb")]
 def write_face_jpegs(folder: Path, n_images: int, side: int = 448) -> list[Path]:
     """The study's synthetic faces (drawn shapes with skin texture and noise) as 448x448 JPEGs of quality 90."""
     table = generate_synthetic_dataset(
-        folder, n_images=n_images, image_size=side, seed=0, signal=0.9, groups=[{"name": "A", "share": 1.0}],
-        gender_classes=["Female", "Male"], age_classes=["young", "old"], jpeg_quality=90,
+        folder,
+        n_images=n_images,
+        image_size=side,
+        seed=0,
+        signal=0.9,
+        groups=[{"name": "A", "share": 1.0}],
+        gender_classes=["Female", "Male"],
+        age_classes=["young", "old"],
+        jpeg_quality=90,
     )
     return [folder / path for path in table["file"]]
 
@@ -62,13 +69,23 @@ def run(n_images: int, repeats: int, workers: int) -> list[dict]:
         folder = Path(temporary)
         paths = write_face_jpegs(folder, n_images)
         size_kb = np.mean([path.stat().st_size for path in paths]) / 1024
-        print(f"{n_images} JPEGs of 448x448 pixels, {size_kb:.0f} KB each on average; {workers} cores; best of {repeats}")
+        print(
+            f"{n_images} JPEGs of 448x448 pixels, {size_kb:.0f} KB each on average; {workers} cores; best of {repeats}"
+        )
         results = []
         for size, color in TARGETS:
             naive = images_per_second(naive_load, paths, size, color, repeats)
             draft = images_per_second(load_image, paths, size, color, repeats)
             pooled = all_cores_rate(paths, folder, size, color, workers)
-            results.append({"target": f"{size}px {color}", "naive": naive, "draft": draft, "ratio": draft / naive, "all_cores": pooled})
+            results.append(
+                {
+                    "target": f"{size}px {color}",
+                    "naive": naive,
+                    "draft": draft,
+                    "ratio": draft / naive,
+                    "all_cores": pooled,
+                }
+            )
             print(
                 f"448px -> {size}px {color}: naive full decode {naive:7.0f} images/s per core | "
                 f"draft decode {draft:7.0f} images/s per core | ratio {draft / naive:4.1f}x | "

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from faceaudit.data.arrays import read_split, write_split
-from faceaudit.training.inputs import encode_labels, make_dataset
 from faceaudit.bench.preprocess import write_face_jpegs
 from faceaudit.catalog import LOSSES, output_kind
+from faceaudit.data.arrays import read_split, write_split
 from faceaudit.models import MODELS, build_model
+from faceaudit.training.inputs import encode_labels, make_dataset
 
 TARGET = "gender"
 CLASSES = ["Female", "Male"]
@@ -30,7 +30,9 @@ LEARNING_RATE = 1e-3
 CLASS_MODES = {"softmax": "sparse", "sigmoid": "binary"}
 
 
-def run_benchmark(n_images: int, size: int, model_name: str, batch_size: int, epochs: int, jpeg_side: int, folder: Path) -> dict:
+def run_benchmark(
+    n_images: int, size: int, model_name: str, batch_size: int, epochs: int, jpeg_side: int, folder: Path
+) -> dict:
     """Write `n_images` JPEGs of `jpeg_side` pixels into `folder`, train `model_name` at `size` px on both pipelines
     and return their figures; images/s is the median over the epochs after the first (which traces the graph)."""
     validate_arguments(n_images, size, model_name, batch_size, epochs, jpeg_side)
@@ -40,13 +42,18 @@ def run_benchmark(n_images: int, size: int, model_name: str, batch_size: int, ep
 
     started = time.perf_counter()
     manifest = pd.DataFrame({"path": labels["file"], "split": "train", TARGET: labels[TARGET]})
-    write_split(manifest, folder, "train", size, COLOR, folder / "train.npy", folder / "train.csv", workers=os.cpu_count() or 1)
+    write_split(
+        manifest, folder, "train", size, COLOR, folder / "train.npy", folder / "train.csv", workers=os.cpu_count() or 1
+    )
     preprocess_seconds = time.perf_counter() - started
     images, rows = read_split(folder / "train.npy", folder / "train.csv")
     ours_data = make_dataset(images, encode_labels(rows, {TARGET: CLASSES}), batch_size, shuffle=True, seed=SEED)
     baseline_data = notebook_batches(labels, folder, size, batch_size, output_kind(model_name))
     ours, baseline = train_and_time(
-        [(ours_data, len(images), (0.0, 255.0)), (baseline_data, baseline_data.batches.n, (0.0, 1.0))], model_name, size, epochs
+        [(ours_data, len(images), (0.0, 255.0)), (baseline_data, baseline_data.batches.n, (0.0, 1.0))],
+        model_name,
+        size,
+        epochs,
     )
 
     return {
@@ -87,8 +94,17 @@ def notebook_batches(labels: pd.DataFrame, folder: Path, size: int, batch_size: 
 
     generator = tf.keras.preprocessing.image.ImageDataGenerator(rescale=1.0 / 255)
     batches = generator.flow_from_dataframe(
-        labels, directory=str(folder), x_col="file", y_col=TARGET, classes=CLASSES, target_size=(size, size),
-        color_mode=COLOR, batch_size=batch_size, class_mode=CLASS_MODES[kind], shuffle=True, seed=SEED,
+        labels,
+        directory=str(folder),
+        x_col="file",
+        y_col=TARGET,
+        classes=CLASSES,
+        target_size=(size, size),
+        color_mode=COLOR,
+        batch_size=batch_size,
+        class_mode=CLASS_MODES[kind],
+        shuffle=True,
+        seed=SEED,
     )
 
     class TargetLabels(keras.utils.PyDataset):
@@ -118,7 +134,9 @@ def train_and_time(pipelines: list[tuple], model_name: str, size: int, epochs: i
     for _, _, pixel_range in pipelines:
         keras.utils.set_random_seed(SEED)
         model = build_model(model_name, (size, size, 3), {TARGET: len(CLASSES)}, pixel_range)
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE), loss={TARGET: LOSSES[output_kind(model_name)]})
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE), loss={TARGET: LOSSES[output_kind(model_name)]}
+        )
         models.append(model)
         timers.append(epoch_timer())
     for _ in range(epochs):
@@ -128,13 +146,15 @@ def train_and_time(pipelines: list[tuple], model_name: str, size: int, epochs: i
     results = []
     for timer, (_, images_per_epoch, _) in zip(timers, pipelines):
         seconds = statistics.median(timer.seconds[1:])
-        results.append({
-            "images_per_epoch": images_per_epoch,
-            "batches_per_epoch": timer.batches[0],
-            "epoch_seconds": timer.seconds,
-            "seconds_per_epoch": seconds,
-            "images_per_second": images_per_epoch / seconds,
-        })
+        results.append(
+            {
+                "images_per_epoch": images_per_epoch,
+                "batches_per_epoch": timer.batches[0],
+                "epoch_seconds": timer.seconds,
+                "seconds_per_epoch": seconds,
+                "images_per_second": images_per_epoch / seconds,
+            }
+        )
     return results
 
 
@@ -190,18 +210,28 @@ def cpu_name() -> str:
 
 def print_figures(figures: dict) -> None:
     threads = {key: figures[key] or "default (0)" for key in ("intra_op_threads", "inter_op_threads")}
-    print(f"device {figures['device']}; TensorFlow {figures['tensorflow_version']}, Keras {figures['keras_version']}; "
-          f"{figures['cpu_cores']} CPU cores, TensorFlow threads intra-op {threads['intra_op_threads']}, inter-op {threads['inter_op_threads']}")
-    print(f"{figures['model']} at {figures['size']}x{figures['size']} rgb, {figures['n_images']} JPEGs of "
-          f"{figures['jpeg_side']}x{figures['jpeg_side']}, batch {figures['batch_size']}, {figures['epochs']} epochs; "
-          f"epochs alternate between the pipelines; figures are the median of epochs 2..{figures['epochs']} "
-          "(epoch 1 traces the graph and is left out)")
-    print(f"one-off preprocessing (write_split, {figures['cpu_cores']} processes): {figures['preprocess_seconds']:.1f} s "
-          f"({figures['n_images'] / figures['preprocess_seconds']:.0f} images/s)")
+    print(
+        f"device {figures['device']}; TensorFlow {figures['tensorflow_version']}, Keras {figures['keras_version']}; "
+        f"{figures['cpu_cores']} CPU cores, TensorFlow threads intra-op {threads['intra_op_threads']}, "
+        f"inter-op {threads['inter_op_threads']}"
+    )
+    print(
+        f"{figures['model']} at {figures['size']}x{figures['size']} rgb, {figures['n_images']} JPEGs of "
+        f"{figures['jpeg_side']}x{figures['jpeg_side']}, batch {figures['batch_size']}, {figures['epochs']} epochs; "
+        f"epochs alternate between the pipelines; figures are the median of epochs 2..{figures['epochs']} "
+        "(epoch 1 traces the graph and is left out)"
+    )
+    print(
+        f"one-off preprocessing (write_split, {figures['cpu_cores']} processes): {figures['preprocess_seconds']:.1f} s "
+        f"({figures['n_images'] / figures['preprocess_seconds']:.0f} images/s)"
+    )
     print(f"{'pipeline':<44} {'images/s':>10} {'s/epoch':>9} {'images/epoch':>13}")
     for key, name in (("ours", "ours: .npy memory map + tf.data"), ("baseline", "baseline: ImageDataGenerator, JPEGs")):
         result = figures[key]
-        print(f"{name:<44} {result['images_per_second']:>10.1f} {result['seconds_per_epoch']:>9.2f} {result['images_per_epoch']:>13}")
+        print(
+            f"{name:<44} {result['images_per_second']:>10.1f} {result['seconds_per_epoch']:>9.2f} "
+            f"{result['images_per_epoch']:>13}"
+        )
     print(f"ratio ours/baseline: {figures['ratio']:.2f}x")
 
 
@@ -212,10 +242,23 @@ def main() -> None:
     parser.add_argument("--model", default="deep_cnn", choices=sorted(MODELS), help="model to train")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=2, help="epochs per pipeline; the first is not counted")
-    parser.add_argument("--jpeg-side", type=int, default=448, help="side of the written JPEGs (the real datasets' are larger than the input)")
+    parser.add_argument(
+        "--jpeg-side",
+        type=int,
+        default=448,
+        help="side of the written JPEGs (the real datasets' are larger than the input)",
+    )
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
-        figures = run_benchmark(arguments.images, arguments.size, arguments.model, arguments.batch_size, arguments.epochs, arguments.jpeg_side, Path(temporary))
+        figures = run_benchmark(
+            arguments.images,
+            arguments.size,
+            arguments.model,
+            arguments.batch_size,
+            arguments.epochs,
+            arguments.jpeg_side,
+            Path(temporary),
+        )
     print_figures(figures)
 
 

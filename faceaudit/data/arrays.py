@@ -1,4 +1,5 @@
-"""Preprocessed splits on disk (uint8 .npy, memory-mappable, plus their manifest rows) and tf.data pipelines over them."""
+"""Preprocessed splits on disk (uint8 .npy, memory-mappable, plus their manifest rows) and tf.data pipelines over
+them."""
 
 import multiprocessing
 from pathlib import Path
@@ -11,7 +12,14 @@ from faceaudit.data.progress import Progress
 
 
 def write_split(
-    manifest: pd.DataFrame, root: Path, split: str, size: int, color: str, images_path: Path, rows_path: Path, workers: int = 1
+    manifest: pd.DataFrame,
+    root: Path,
+    split: str,
+    size: int,
+    color: str,
+    images_path: Path,
+    rows_path: Path,
+    workers: int = 1,
 ) -> int:
     """Decode every image of one split once into an (n, size, size, c) uint8 .npy file; return the image count.
 
@@ -19,11 +27,15 @@ def write_split(
     progress line with rate and ETA.
     """
     rows = manifest[manifest["split"] == split].reset_index(drop=True)
-    images = np.lib.format.open_memmap(images_path, mode="w+", dtype=np.uint8, shape=(len(rows), size, size, CHANNELS[color]))
+    images = np.lib.format.open_memmap(
+        images_path, mode="w+", dtype=np.uint8, shape=(len(rows), size, size, CHANNELS[color])
+    )
     del images
     paths = [str(Path(root) / relative_path) for relative_path in rows["path"]]
     step = chunk_size(len(paths), workers)
-    chunks = [(str(images_path), start, paths[start : start + step], size, color) for start in range(0, len(paths), step)]
+    chunks = [
+        (str(images_path), start, paths[start : start + step], size, color) for start in range(0, len(paths), step)
+    ]
     progress = Progress(split, len(paths))
     for count in imap_unordered(decode_chunk, chunks, workers):
         progress.advance(count)
@@ -63,5 +75,3 @@ def read_split(images_path: Path, rows_path: Path) -> tuple[np.ndarray, pd.DataF
     if len(rows) != len(images):
         raise ValueError(f"{images_path} holds {len(images)} images but {rows_path} lists {len(rows)} rows")
     return images, rows
-
-

@@ -6,7 +6,8 @@ from pathlib import Path
 import yaml
 
 HEADER = (
-    "# sha256 of dataset files without a published checksum, recorded by the first download (faceaudit.data.download).\n"
+    "# sha256 of dataset files without a published checksum, recorded by the first download "
+    "(faceaudit.data.download).\n"
     "# Commit this file: every later download or pre-staged copy is checked against it.\n"
 )
 

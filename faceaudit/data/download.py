@@ -78,7 +78,8 @@ def fetch_checked(dataset: str, entry: dict, downloads: Path, lock_path: Path) -
 def missing_file_message(dataset: str, entry: dict, local: Path) -> str:
     staged = f" and the pre-staged copy {entry['path']} does not exist" if entry.get("path") else ""
     return (
-        f"dataset '{dataset}': '{file_name(entry)}' is not at {local}{staged}, and no url is configured to download it. "
+        f"dataset '{dataset}': '{file_name(entry)}' is not at {local}{staged}, "
+        "and no url is configured to download it. "
         f"Download it by hand (see the dataset's homepage in the config) and copy it to {local}, "
         f"or set `path:` for this file in the config."
     )
@@ -134,7 +135,9 @@ def transfer(url: str, partial: Path) -> None:
 
 def refuse_html(url: str, partial: Path, response) -> None:
     """A login, consent or 'large file' page is not the dataset: refuse it before it is checksummed and recorded."""
-    if "text/html" in response.headers.get("Content-Type", "") and not partial.name.endswith((".html.part", ".htm.part")):
+    if "text/html" in response.headers.get("Content-Type", "") and not partial.name.endswith(
+        (".html.part", ".htm.part")
+    ):
         raise DownloadError(
             f"{url} answered with an HTML page, not the file (a login or confirmation page?). "
             f"Download it in a browser and pre-stage it at {partial.with_suffix('')}."

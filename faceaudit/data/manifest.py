@@ -11,7 +11,6 @@ from PIL import Image
 from faceaudit.labels import NUMERIC, SPLITS
 
 
-
 class TooManyRejectsError(ValueError):
     pass
 
@@ -122,7 +121,11 @@ def check_reject_fraction(n_rejected: int, n_total: int, max_fraction: float, re
 def split_column(rows: pd.DataFrame, strata_columns: list[str], fractions: dict) -> np.ndarray:
     """The dataset's own split where it has one; a split it lacks (val, or val and test) is carved out of train rows,
     seeded and stratified. Without any split of its own, every row counts as train."""
-    splits = rows["split"].to_numpy(dtype=object).copy() if "split" in rows.columns else np.full(len(rows), "train", dtype=object)
+    splits = (
+        rows["split"].to_numpy(dtype=object).copy()
+        if "split" in rows.columns
+        else np.full(len(rows), "train", dtype=object)
+    )
     unknown = sorted(set(splits) - set(SPLITS))
     if unknown:
         raise ValueError(f"the dataset source has split values {unknown}; expected {list(SPLITS)}")
@@ -144,7 +147,9 @@ def assign_splits(manifest: pd.DataFrame, strata_columns: list[str], fractions: 
     ).astype(object)
 
 
-def sample_rows(table: pd.DataFrame, strata_columns: list[str], fraction: float, size: int | None, seed: int) -> pd.DataFrame:
+def sample_rows(
+    table: pd.DataFrame, strata_columns: list[str], fraction: float, size: int | None, seed: int
+) -> pd.DataFrame:
     """A seeded, stratified subset of round(fraction * rows) rows (at most `size`), in the table's order."""
     count = round(fraction * len(table))
     if size is not None:

@@ -5,9 +5,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from faceaudit.labels import NUMERIC, SPLITS
 from faceaudit.data.images import load_image
-
+from faceaudit.labels import NUMERIC, SPLITS
 
 
 def class_distributions(manifest: pd.DataFrame, labels: dict) -> dict[str, pd.DataFrame]:
@@ -31,13 +30,21 @@ def class_counts(manifest: pd.DataFrame, label: str, classes: list[str]) -> pd.D
 def numeric_summary(manifest: pd.DataFrame, label: str) -> pd.DataFrame:
     values = pd.to_numeric(manifest[label])
     by_split = {split: values[manifest["split"] == split] for split in SPLITS} | {"all": values}
-    summary = pd.DataFrame({split: series.agg(["count", "mean", "std", "min", "max"]) for split, series in by_split.items()})
+    summary = pd.DataFrame(
+        {split: series.agg(["count", "mean", "std", "min", "max"]) for split, series in by_split.items()}
+    )
     summary.index.name = label
     return summary
 
 
 def write_sample_grid(
-    manifest: pd.DataFrame, root: Path, columns: list[str], output_path: Path, n_images: int = 16, seed: int = 0, size: int = 96
+    manifest: pd.DataFrame,
+    root: Path,
+    columns: list[str],
+    output_path: Path,
+    n_images: int = 16,
+    seed: int = 0,
+    size: int = 96,
 ) -> Path:
     """A PNG of `n_images` images (seeded pick, spread over the classes of the first column), each titled with the
     values of `columns`."""

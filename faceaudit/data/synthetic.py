@@ -54,11 +54,17 @@ def generate_synthetic_dataset(
     rng = np.random.default_rng(seed)
     group_index, gender_index, age_index = choose_labels(rng, n_images, groups, len(age_classes))
     label_noise = np.array([float(group.get("label_noise", 0.0)) for group in groups])
-    recorded_gender, recorded_age = apply_label_noise(rng, group_index, gender_index, age_index, label_noise, len(age_classes))
+    recorded_gender, recorded_age = apply_label_noise(
+        rng, group_index, gender_index, age_index, label_noise, len(age_classes)
+    )
     signal_per_group = np.array([float(group.get("signal", signal)) for group in groups])
     tone_per_group = group_skin_tones(groups)
-    faces = sample_face_parameters(rng, group_index, gender_index, age_index, signal_per_group, tone_per_group, len(age_classes))
-    images = (finish_image(rng, draw_face(face, image_size * SUPERSAMPLING), image_size, face.brightness) for face in faces)
+    faces = sample_face_parameters(
+        rng, group_index, gender_index, age_index, signal_per_group, tone_per_group, len(age_classes)
+    )
+    images = (
+        finish_image(rng, draw_face(face, image_size * SUPERSAMPLING), image_size, face.brightness) for face in faces
+    )
     labels = pd.DataFrame(
         {
             "file": [f"images/{number:05d}.jpg" for number in range(n_images)],
@@ -208,7 +214,12 @@ def draw_face(face: FaceParameters, canvas_size: int) -> Image.Image:
     draw_stubble(draw, face, outline, cy + 0.38 * half_height, youth)
     # Hair cap over the forehead; thin for infants.
     cap_bottom = cy - half_height * (0.45 + 0.3 * youth)
-    draw.chord([cx - half_width * 1.05, cy - half_height * 1.12, cx + half_width * 1.05, cap_bottom + 0.5 * half_height], 180, 360, fill=face.hair)
+    draw.chord(
+        [cx - half_width * 1.05, cy - half_height * 1.12, cx + half_width * 1.05, cap_bottom + 0.5 * half_height],
+        180,
+        360,
+        fill=face.hair,
+    )
     draw_features(draw, face, cx, cy, half_width, half_height, youth)
     return image
 
@@ -237,7 +248,9 @@ def draw_features(draw: ImageDraw.ImageDraw, face, cx, cy, half_width, half_heig
     dark = shade(face.skin, 0.55)
     for side in (-1, 1):
         ex = cx + side * half_width * 0.42
-        draw.ellipse([ex - eye_radius, eye_y - eye_radius * 0.7, ex + eye_radius, eye_y + eye_radius * 0.7], fill=(245, 245, 245))
+        draw.ellipse(
+            [ex - eye_radius, eye_y - eye_radius * 0.7, ex + eye_radius, eye_y + eye_radius * 0.7], fill=(245, 245, 245)
+        )
         pupil = eye_radius * 0.5
         draw.ellipse([ex - pupil, eye_y - pupil, ex + pupil, eye_y + pupil], fill=(35, 25, 20))
         brow_y = eye_y - eye_radius * 1.6
@@ -246,7 +259,13 @@ def draw_features(draw: ImageDraw.ImageDraw, face, cx, cy, half_width, half_heig
     draw.line([cx, eye_y + eye_radius, cx - half_width * 0.08, nose_y], fill=dark, width=line)
     mouth_y = cy + half_height * (0.55 + 0.05 * youth)
     mouth_half = half_width * (0.35 - 0.1 * youth)
-    draw.arc([cx - mouth_half, mouth_y - 0.15 * half_height, cx + mouth_half, mouth_y + 0.1 * half_height], 20, 160, fill=(150, 50, 50), width=2 * line)
+    draw.arc(
+        [cx - mouth_half, mouth_y - 0.15 * half_height, cx + mouth_half, mouth_y + 0.1 * half_height],
+        20,
+        160,
+        fill=(150, 50, 50),
+        width=2 * line,
+    )
     draw_wrinkles(draw, face, cx, cy, half_width, half_height, line)
 
 
@@ -260,7 +279,11 @@ def draw_wrinkles(draw, face, cx, cy, half_width, half_height, line) -> None:
     if n_lines >= 2:
         for side in (-1, 1):
             x = cx + side * half_width * 0.42
-            draw.line([x, cy + half_height * 0.3, x + side * half_width * 0.1, cy + half_height * 0.65], fill=wrinkle, width=line)
+            draw.line(
+                [x, cy + half_height * 0.3, x + side * half_width * 0.1, cy + half_height * 0.65],
+                fill=wrinkle,
+                width=line,
+            )
 
 
 def shade(color: tuple[int, int, int], factor: float) -> tuple[int, int, int]:

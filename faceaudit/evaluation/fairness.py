@@ -41,7 +41,14 @@ import numpy as np
 import pandas as pd
 
 from faceaudit.evaluation.bootstrap import interval, resample_counts, resampled_mean, resampled_rate
-from faceaudit.evaluation.metrics import finite_or_none, is_regression, label_indices, numeric_columns, require_columns, safe_ratio
+from faceaudit.evaluation.metrics import (
+    finite_or_none,
+    is_regression,
+    label_indices,
+    numeric_columns,
+    require_columns,
+    safe_ratio,
+)
 from faceaudit.labels import intersection_name, positive_class_of
 from faceaudit.quiet_import import quiet_import
 
@@ -126,9 +133,14 @@ def audit_target(
 def audit_regression_target(predictions: pd.DataFrame, target: str, attributes: list[str], counts) -> dict:
     true, predicted = numeric_columns(predictions, target)
     absolute_error, error = np.abs(predicted - true), predicted - true
-    audits = {attribute: audit_regression_attribute(absolute_error, error, group_column(predictions, attribute), counts)
-              for attribute in attributes if target not in attribute.split("+")}
-    audits["skipped_attributes"] = {attribute: SKIPPED_TARGET_ITSELF for attribute in attributes if target in attribute.split("+")}
+    audits = {
+        attribute: audit_regression_attribute(absolute_error, error, group_column(predictions, attribute), counts)
+        for attribute in attributes
+        if target not in attribute.split("+")
+    }
+    audits["skipped_attributes"] = {
+        attribute: SKIPPED_TARGET_ITSELF for attribute in attributes if target in attribute.split("+")
+    }
     return audits
 
 
@@ -140,13 +152,25 @@ def audit_regression_attribute(absolute_error: np.ndarray, error: np.ndarray, gr
     group's predictions are further off). Intervals are bootstrap percentiles, as for classification.
     """
     masks = {name: group_labels == name for name in sorted(set(group_labels))}
-    groups = {name: {"n": int(mask.sum()), "mae": float(absolute_error[mask].mean()), "mean_error": float(error[mask].mean())}
-              for name, mask in masks.items()}
+    groups = {
+        name: {"n": int(mask.sum()), "mae": float(absolute_error[mask].mean()), "mean_error": float(error[mask].mean())}
+        for name, mask in masks.items()
+    }
     maes = {name: values["mae"] for name, values in groups.items()}
     worst, best = max(maes, key=maes.get), min(maes, key=maes.get)
-    audit = {"groups": groups, "mae_spread": maes[worst] - maes[best], "mae_ratio": safe_ratio(maes[best], maes[worst]),
-             "best_group": best, "worst_group": worst, "mae_vs_rest": {}}
-    resampled = {name: resampled_mean(counts, absolute_error, mask) for name, mask in masks.items()} if counts is not None else {}
+    audit = {
+        "groups": groups,
+        "mae_spread": maes[worst] - maes[best],
+        "mae_ratio": safe_ratio(maes[best], maes[worst]),
+        "best_group": best,
+        "worst_group": worst,
+        "mae_vs_rest": {},
+    }
+    resampled = (
+        {name: resampled_mean(counts, absolute_error, mask) for name, mask in masks.items()}
+        if counts is not None
+        else {}
+    )
     for name, samples in resampled.items():
         groups[name]["mae_ci"] = interval(samples)
     if resampled:
@@ -190,7 +214,11 @@ def audit_attribute(labels: Labels, privileged_group: str | None, counts: np.nda
         name: group_rates(labels.true, labels.predicted, in_group, labels.positive_index)
         for name, in_group in labels.group_masks.items()
     }
-    resampled_accuracy = {name: resampled_rate(counts, labels.correct, in_group) for name, in_group in labels.group_masks.items()} if counts is not None else {}
+    resampled_accuracy = (
+        {name: resampled_rate(counts, labels.correct, in_group) for name, in_group in labels.group_masks.items()}
+        if counts is not None
+        else {}
+    )
     for name, samples in resampled_accuracy.items():
         groups[name]["accuracy_ci"] = interval(samples)
     audit = {"groups": groups, **accuracy_spread(groups)}
@@ -218,7 +246,9 @@ def accuracy_versus_rest(labels: Labels, counts: np.ndarray | None) -> dict:
         difference = float(labels.correct[in_group].mean() - labels.correct[~in_group].mean())
         result[name] = {"difference": difference, "ci": None}
         if counts is not None:
-            samples = resampled_rate(counts, labels.correct, in_group) - resampled_rate(counts, labels.correct, ~in_group)
+            samples = resampled_rate(counts, labels.correct, in_group) - resampled_rate(
+                counts, labels.correct, ~in_group
+            )
             result[name]["ci"] = interval(samples)
     return result
 
@@ -228,8 +258,10 @@ def class_tpr_gaps(labels: Labels) -> dict:
     gaps = {}
     for class_index, class_name in enumerate(labels.classes):
         actual = labels.true == class_index
-        tprs = {name: safe_ratio(np.sum(in_group & actual & labels.correct), np.sum(in_group & actual))
-                for name, in_group in labels.group_masks.items()}
+        tprs = {
+            name: safe_ratio(np.sum(in_group & actual & labels.correct), np.sum(in_group & actual))
+            for name, in_group in labels.group_masks.items()
+        }
         defined = [value for value in tprs.values() if value is not None]
         gaps[class_name] = {"tpr": tprs, "gap": max(defined) - min(defined) if len(defined) > 1 else None}
     return gaps
@@ -288,7 +320,11 @@ def privileged_comparison(labels: Labels, privileged_group: str, counts: np.ndar
 def compare_groups(labels: Labels, unprivileged: np.ndarray, counts: np.ndarray | None) -> dict:
     """aif360's four metrics of the unprivileged rows against the others, their intervals, the four-fifths rule."""
     metrics = aif360_metrics(labels.actual_positive, labels.predicted_positive, unprivileged)
-    resampled = resampled_aif360_metrics(counts, labels.actual_positive, labels.predicted_positive, unprivileged) if counts is not None else {}
+    resampled = (
+        resampled_aif360_metrics(counts, labels.actual_positive, labels.predicted_positive, unprivileged)
+        if counts is not None
+        else {}
+    )
     impact = metrics["disparate_impact"]
     return {
         **metrics,

@@ -41,12 +41,11 @@ def compute_metrics(
     ``zero_division=np.nan``).
     """
     return {
-        target: regression_metrics(predictions, target) if is_regression(classes)
+        target: regression_metrics(predictions, target)
+        if is_regression(classes)
         else target_metrics(predictions, target, classes, positive_classes)
         for target, classes in targets.items()
     }
-
-
 
 
 def is_regression(classes) -> bool:
@@ -64,8 +63,10 @@ def numeric_columns(predictions: pd.DataFrame, target: str) -> tuple[np.ndarray,
         bad = numbers.isna().to_numpy()
         if bad.any():
             position = int(np.argmax(bad))
-            raise ValueError(f"column {column!r} at row {predictions.index[position]!r} holds "
-                             f"{predictions[column].iloc[position]!r}, not a number")
+            raise ValueError(
+                f"column {column!r} at row {predictions.index[position]!r} holds "
+                f"{predictions[column].iloc[position]!r}, not a number"
+            )
         values.append(numbers.to_numpy(dtype=float))
     return values[0], values[1]
 
@@ -130,7 +131,11 @@ def one_vs_rest_roc(predictions: pd.DataFrame, target: str, classes: list[str], 
     """A ROC curve per class (that class against all others) and their unweighted mean AUC."""
     curves = {name: roc_summary(predictions, target, index, true_indices) for index, name in enumerate(classes)}
     defined = [curve["auc"] for curve in curves.values() if curve["auc"] is not None]
-    return {"method": "one-vs-rest, macro average", "auc": float(np.mean(defined)) if defined else None, "per_class": curves}
+    return {
+        "method": "one-vs-rest, macro average",
+        "auc": float(np.mean(defined)) if defined else None,
+        "per_class": curves,
+    }
 
 
 def require_columns(predictions: pd.DataFrame, columns: list[str]) -> None:
@@ -140,9 +145,7 @@ def require_columns(predictions: pd.DataFrame, columns: list[str]) -> None:
             raise ValueError(f"predictions table has no column {column!r}")
 
 
-def label_indices(
-    predictions: pd.DataFrame, target: str, classes: list[str]
-) -> tuple[np.ndarray, np.ndarray]:
+def label_indices(predictions: pd.DataFrame, target: str, classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Return the class indices of ``{target}_true`` and ``{target}_pred``."""
     if len(classes) < 2:
         raise ValueError(f"target {target!r} needs at least two classes, got {list(classes)}")
@@ -154,9 +157,7 @@ def label_indices(
     )
 
 
-def column_indices(
-    predictions: pd.DataFrame, column: str, target: str, classes: list[str]
-) -> np.ndarray:
+def column_indices(predictions: pd.DataFrame, column: str, target: str, classes: list[str]) -> np.ndarray:
     """Map a column of class names to class indices; unknown names are a ValueError."""
     index_of_class = {name: index for index, name in enumerate(classes)}
     indices = predictions[column].map(index_of_class)

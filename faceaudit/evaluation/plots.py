@@ -16,9 +16,16 @@ def plot_training_curves(history_path: Path, out_path: Path) -> None:
     epochs = history["epoch"] + 1
     for axis, kinds in ((loss_axis, ("loss",)), (quality_axis, ("accuracy", "mae"))):
         for column in [c for c in history.columns if c.endswith(kinds) and not c.startswith("val_")]:
-            line, = axis.plot(epochs, history[column], marker="o", label=f"train {column}")
+            (line,) = axis.plot(epochs, history[column], marker="o", label=f"train {column}")
             if f"val_{column}" in history:
-                axis.plot(epochs, history[f"val_{column}"], linestyle="--", marker="o", color=line.get_color(), label=f"val {column}")
+                axis.plot(
+                    epochs,
+                    history[f"val_{column}"],
+                    linestyle="--",
+                    marker="o",
+                    color=line.get_color(),
+                    label=f"val {column}",
+                )
         axis.set(xlabel="epoch", ylabel=" / ".join(kinds), title=" / ".join(kinds))
         for first_epoch in step_starts(history):
             axis.axvline(first_epoch + 0.5, color="gray", linestyle=":", linewidth=1)
@@ -55,9 +62,20 @@ def plot_confusion_matrix(target: str, confusion: dict, out_path: Path) -> None:
     normalised = np.divide(counts, row_totals, out=np.zeros(counts.shape), where=row_totals > 0)
     size = 3 + 0.6 * len(confusion["labels"])
     figure, axes = plt.subplots(1, 2, figsize=(2 * size + 1, size))
-    for axis, values, fmt, title in ((axes[0], counts, "d", "counts"), (axes[1], normalised, ".2f", "normalised by true class")):
-        sns.heatmap(values, annot=True, fmt=fmt, cmap="Blues", cbar=False, ax=axis,
-                    xticklabels=confusion["labels"], yticklabels=confusion["labels"])
+    for axis, values, fmt, title in (
+        (axes[0], counts, "d", "counts"),
+        (axes[1], normalised, ".2f", "normalised by true class"),
+    ):
+        sns.heatmap(
+            values,
+            annot=True,
+            fmt=fmt,
+            cmap="Blues",
+            cbar=False,
+            ax=axis,
+            xticklabels=confusion["labels"],
+            yticklabels=confusion["labels"],
+        )
         axis.set(xlabel=f"predicted {target}", ylabel=f"true {target}", title=f"{target}: {title}")
     save(figure, out_path)
 
@@ -71,7 +89,11 @@ def plot_roc(target: str, result: dict, out_path: Path) -> None:
         if curve["auc"] is not None:
             axis.plot(curve["fpr"], curve["tpr"], label=f"{name}: AUC {curve['auc']:.3f}")
     axis.plot([0, 1], [0, 1], linestyle=":", color="gray", label="chance")
-    title = f"ROC, {target} (positive: {result['positive_class']})" if result["kind"] == "binary" else f"ROC one-vs-rest, {target}"
+    title = (
+        f"ROC, {target} (positive: {result['positive_class']})"
+        if result["kind"] == "binary"
+        else f"ROC one-vs-rest, {target}"
+    )
     axis.set(xlabel="false positive rate", ylabel="true positive rate", title=title)
     axis.legend(loc="lower right", fontsize="small")
     save(figure, out_path)
@@ -79,18 +101,33 @@ def plot_roc(target: str, result: dict, out_path: Path) -> None:
 
 def plot_group_accuracy(audit: dict, out_path: Path) -> None:
     """Accuracy of each group with its 95% interval, one panel per (target, sensitive attribute); sizes on the bars."""
-    panels = [(target, attribute, result) for target, by_attribute in audit.items()
-              for attribute, result in by_attribute.items() if attribute != "skipped_attributes"]
+    panels = [
+        (target, attribute, result)
+        for target, by_attribute in audit.items()
+        for attribute, result in by_attribute.items()
+        if attribute != "skipped_attributes"
+    ]
     figure, axes = plt.subplots(1, max(len(panels), 1), figsize=(4 * max(len(panels), 1), 3.5), squeeze=False)
     for axis, (target, attribute, result) in zip(axes[0], panels):
         names = list(result["groups"])
         measure = "mae" if "mae_spread" in result else "accuracy"
         accuracies = [result["groups"][name][measure] or 0.0 for name in names]
-        bars = axis.bar(names, accuracies, color="steelblue", capsize=4, ecolor="black",
-                        yerr=interval_error_bars(result["groups"], names, accuracies, f"{measure}_ci"))
+        bars = axis.bar(
+            names,
+            accuracies,
+            color="steelblue",
+            capsize=4,
+            ecolor="black",
+            yerr=interval_error_bars(result["groups"], names, accuracies, f"{measure}_ci"),
+        )
         for bar, name in zip(bars, names):
-            axis.annotate(f"n={result['groups'][name]['n']}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                          ha="center", va="bottom", fontsize="small")
+            axis.annotate(
+                f"n={result['groups'][name]['n']}",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize="small",
+            )
         axis.set(ylim=(0, 1.1) if measure == "accuracy" else None, ylabel=measure, title=f"{target} by {attribute}")
         axis.tick_params(axis="x", labelrotation=45 if len(names) > 4 else 0)
     if not panels:

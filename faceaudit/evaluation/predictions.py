@@ -5,12 +5,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from faceaudit.training.inputs import make_dataset
 from faceaudit.labels import NUMERIC
 from faceaudit.models import class_scores
+from faceaudit.training.inputs import make_dataset
 
 
-def predict_eval_set(model_path: Path, images: np.ndarray, rows: pd.DataFrame, targets: dict[str, list[str] | str], sensitive_attributes: list[str], batch_size: int = 256) -> pd.DataFrame:
+def predict_eval_set(
+    model_path: Path,
+    images: np.ndarray,
+    rows: pd.DataFrame,
+    targets: dict[str, list[str] | str],
+    sensitive_attributes: list[str],
+    batch_size: int = 256,
+) -> pd.DataFrame:
     """Enough per example to recompute every metric and fairness figure without the model: per class target its
     class scores and predicted class, per numeric target the predicted number."""
     import keras

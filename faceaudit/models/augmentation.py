@@ -16,11 +16,21 @@ def augmentation_layers(settings: dict, seed: int | None = None) -> list[layers.
     if settings.get("horizontal_flip"):
         added.append(layers.RandomFlip("horizontal", seed=seed, name="augment_flip"))
     if settings.get("rotation"):
-        added.append(layers.RandomRotation(settings["rotation"], fill_mode="nearest", seed=seed, name="augment_rotation"))
+        added.append(
+            layers.RandomRotation(settings["rotation"], fill_mode="nearest", seed=seed, name="augment_rotation")
+        )
     if settings.get("zoom"):
         added.append(layers.RandomZoom(settings["zoom"], fill_mode="nearest", seed=seed, name="augment_zoom"))
     if settings.get("width_shift") or settings.get("height_shift"):
-        added.append(layers.RandomTranslation(settings.get("height_shift", 0), settings.get("width_shift", 0), fill_mode="nearest", seed=seed, name="augment_shift"))
+        added.append(
+            layers.RandomTranslation(
+                settings.get("height_shift", 0),
+                settings.get("width_shift", 0),
+                fill_mode="nearest",
+                seed=seed,
+                name="augment_shift",
+            )
+        )
     if settings.get("shear"):
         added.append(SymmetricShear(settings["shear"], fill_mode="nearest", seed=seed, name="augment_shear"))
     return added

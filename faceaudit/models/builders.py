@@ -6,9 +6,10 @@ Each classifier builder takes the (already rescaled) input tensor and {target: n
 sine-wave sequence models (faceaudit.models.sequence) are not classifiers and have their own builders.
 
 Targets map to their number of classes, or to None for a numeric (regression) target, which gets one linear unit.
-Class outputs are softmax probabilities, except where `catalog.output_kind` says "sigmoid": one unit, P(second class) of a
-binary target, trained with binary cross-entropy; `class_scores` turns either into one column per class. Outputs are
-float32 even under mixed precision. `augmentation` layers (faceaudit.models.augmentation) come right after the input.
+Class outputs are softmax probabilities, except where `catalog.output_kind` says "sigmoid": one unit, P(second class)
+of a binary target, trained with binary cross-entropy; `class_scores` turns either into one column per class. Outputs
+are float32 even under mixed precision. `augmentation` layers (faceaudit.models.augmentation) come right after the
+input.
 """
 
 import keras
@@ -57,7 +58,9 @@ def build_baseline_cnn(inputs, targets: dict[str, int]) -> dict:
     """Two conv 16 + 2x2 pool blocks, dense 64 and ONE sigmoid unit: binary targets only (see `catalog.output_kind`)."""
     target, num_classes = only_target(targets)
     if num_classes != 2:
-        raise ValueError(f"baseline_cnn has one sigmoid output for binary targets; '{target}' has {num_classes or 'no'} classes")
+        raise ValueError(
+            f"baseline_cnn has one sigmoid output for binary targets; '{target}' has {num_classes or 'no'} classes"
+        )
     x = inputs
     for _ in range(2):
         x = layers.Conv2D(16, 3, activation="relu")(x)
@@ -68,7 +71,8 @@ def build_baseline_cnn(inputs, targets: dict[str, int]) -> dict:
 
 
 def build_deep_cnn(inputs, targets: dict[str, int], l1: float = 1e-5, l2: float = 1e-4) -> dict:
-    """Two blocks of conv (same) + conv (valid) + 2x2 pool + dropout .25, dense 512, dropout .5; L1+L2 on the first conv."""
+    """Two blocks of conv (same) + conv (valid) + 2x2 pool + dropout .25, dense 512, dropout .5; L1+L2 on the first
+    conv."""
     x = inputs
     for block, filters in enumerate((32, 64)):
         regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if block == 0 else None
@@ -99,7 +103,7 @@ def build_multitask_cnn(inputs, targets: dict[str, int]) -> dict:
 def only_target(targets: dict[str, int | None]) -> tuple[str, int | None]:
     if len(targets) != 1:
         raise ValueError(f"this model predicts exactly one target, got {sorted(targets)}; use multitask_cnn")
-    (target, num_classes), = targets.items()
+    ((target, num_classes),) = targets.items()
     return target, num_classes
 
 
@@ -124,19 +128,34 @@ OTHER_BUILDERS = {
 MODEL_NAMES = sorted([*catalog.CLASSIFIERS, *OTHER_BUILDERS])
 
 
-def build_model(name: str, input_shape: tuple, targets: dict[str, int | None], pixel_range: tuple[float, float] = (0.0, 255.0), *, head: str = "classifier", weights: str | None = None, dropout_rate: float = 0.5, augmentation: dict | None = None, seed: int | None = None) -> keras.Model:
+def build_model(
+    name: str,
+    input_shape: tuple,
+    targets: dict[str, int | None],
+    pixel_range: tuple[float, float] = (0.0, 255.0),
+    *,
+    head: str = "classifier",
+    weights: str | None = None,
+    dropout_rate: float = 0.5,
+    augmentation: dict | None = None,
+    seed: int | None = None,
+) -> keras.Model:
     """The named classifier (or regressor). Own architectures sit behind a Rescaling layer that maps the train set's
     [min, max] pixel range to [0, 1]; transfer backbones take 0..255 pixels and use `head`, `weights` and
     `dropout_rate`. `augmentation` settings add random transformations that are active in training only."""
     if name in transfer.BACKBONES:
         target, num_classes = only_target(targets)
-        return transfer.build_transfer_model(name, input_shape, target, num_classes, head, weights, dropout_rate, augmentation, seed)
+        return transfer.build_transfer_model(
+            name, input_shape, target, num_classes, head, weights, dropout_rate, augmentation, seed
+        )
     if name in OTHER_BUILDERS:
         raise ValueError(f"'{name}' is not a target classifier: build it with {OTHER_BUILDERS[name]}")
     if name not in MODELS:
         raise ValueError(f"unknown model '{name}'; known models: {MODEL_NAMES}")
     if head != "classifier" or weights is not None:
-        raise ValueError(f"head and weights apply to transfer backbones only; '{name}' got head='{head}', weights='{weights}'")
+        raise ValueError(
+            f"head and weights apply to transfer backbones only; '{name}' got head='{head}', weights='{weights}'"
+        )
     low, high = pixel_range
     span = high - low if high > low else 1.0  # a constant train set must not divide by zero
     inputs = keras.Input(shape=input_shape, name="image")

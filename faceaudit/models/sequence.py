@@ -33,5 +33,3 @@ def build_sequence_model(name: str, window_length: int, learning_rate: float = 1
     model = keras.Model(window, next_value, name=name)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse", metrics=["mae"])
     return model
-
-

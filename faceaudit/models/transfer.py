@@ -40,11 +40,17 @@ def make_backbone(backbone_name: str, image_size: tuple[int, int], weights: str 
         raise ValueError(f"weights must be 'imagenet', null or an existing weights file, got '{weights}'")
     constructor = getattr(application_module(backbone_name), BACKBONES[backbone_name][1])
     try:
-        return constructor(include_top=False, weights=None if weights is None else str(weights), input_shape=(*image_size, 3), name="backbone")
+        return constructor(
+            include_top=False,
+            weights=None if weights is None else str(weights),
+            input_shape=(*image_size, 3),
+            name="backbone",
+        )
     except Exception as error:
         if weights == "imagenet" and "URL fetch failure" in str(error):
             raise RuntimeError(
-                f"{backbone_name}: Keras could not download the ImageNet weights ({error}). Where there is no internet, "
+                f"{backbone_name}: Keras could not download the ImageNet weights ({error}). "
+                "Where there is no internet, "
                 f"pre-stage Keras's weight file in {Path(keras_home()) / 'models'} (set KERAS_HOME on a filesystem "
                 "the nodes share), or give the experiment `weights: <file>`"
             ) from error
@@ -73,14 +79,26 @@ class BackbonePreprocessing(layers.Layer):
         return {**super().get_config(), "backbone_name": self.backbone_name}
 
 
-def build_transfer_model(backbone_name: str, input_shape: tuple, target: str, num_classes: int | None, head: str = "classifier", weights: str | None = None, dropout_rate: float = 0.5, augmentation: dict | None = None, seed: int | None = None) -> keras.Model:
+def build_transfer_model(
+    backbone_name: str,
+    input_shape: tuple,
+    target: str,
+    num_classes: int | None,
+    head: str = "classifier",
+    weights: str | None = None,
+    dropout_rate: float = 0.5,
+    augmentation: dict | None = None,
+    seed: int | None = None,
+) -> keras.Model:
     """Backbone + head predicting `target` (num_classes None: a numeric target); the output layer is named after it."""
     if head not in HEADS:
         raise ValueError(f"unknown head '{head}'; known heads: {list(HEADS)}")
     if input_shape[-1] not in (1, 3):
         raise ValueError(f"transfer models take 1 or 3 channels, got input shape {tuple(input_shape)}")
     inputs = keras.Input(shape=input_shape, name="image")
-    pixels = BackbonePreprocessing(backbone_name, name="backbone_preprocessing")(augment(inputs, augmentation or {}, seed))
+    pixels = BackbonePreprocessing(backbone_name, name="backbone_preprocessing")(
+        augment(inputs, augmentation or {}, seed)
+    )
     features = make_backbone(backbone_name, tuple(input_shape[:2]), weights)(pixels, training=False)
     outputs = {target: HEAD_BUILDERS[head](features, target, num_classes, dropout_rate)}
     return keras.Model(inputs, outputs, name=backbone_name)
@@ -101,14 +119,21 @@ def dense_128_32_head(features, target: str, num_classes: int, dropout_rate: flo
 
 def flatten_128_sigmoid_head(features, target: str, num_classes: int, dropout_rate: float):
     if num_classes != 2:
-        raise ValueError(f"the flatten_128_sigmoid head has one sigmoid output for binary targets; '{target}' has {num_classes or 'no'} classes")
+        raise ValueError(
+            "the flatten_128_sigmoid head has one sigmoid output for binary targets; "
+            f"'{target}' has {num_classes or 'no'} classes"
+        )
     x = layers.Flatten()(features)
     x = layers.Dense(128, activation="relu")(x)
     x = layers.Dropout(dropout_rate)(x)
     return layers.Dense(1, activation="sigmoid", name=target, dtype="float32")(x)
 
 
-HEAD_BUILDERS = {"classifier": classifier_head, "dense_128_32": dense_128_32_head, "flatten_128_sigmoid": flatten_128_sigmoid_head}
+HEAD_BUILDERS = {
+    "classifier": classifier_head,
+    "dense_128_32": dense_128_32_head,
+    "flatten_128_sigmoid": flatten_128_sigmoid_head,
+}
 
 
 def set_trainable(model: keras.Model, part: str) -> None:

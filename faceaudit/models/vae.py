@@ -5,7 +5,6 @@ On 32x32x1 with latent size 10 the encoder has 58,772 parameters and the decoder
 Images go in as pixels in `pixel_range`; the VAE rescales them to [0, 1] itself, and the decoder outputs [0, 1].
 """
 
-
 import keras
 import tensorflow as tf
 from keras import layers, ops
@@ -57,7 +56,9 @@ def build_decoder(output_shape: tuple, latent_size: int = 10) -> keras.Model:
     x = layers.Reshape((height // 8, width // 8, 32))(x)
     for filters in (32, 64):
         x = layers.Conv2DTranspose(filters, 3, strides=2, padding="same", activation="relu")(x)
-    outputs = layers.Conv2DTranspose(channels, 3, strides=2, padding="same", activation="sigmoid", name="reconstruction")(x)
+    outputs = layers.Conv2DTranspose(
+        channels, 3, strides=2, padding="same", activation="sigmoid", name="reconstruction"
+    )(x)
     return keras.Model(latent, outputs, name="decoder")
 
 
@@ -66,10 +67,19 @@ class VAE(keras.Model):
     """Trained with `fit(images)` (labels, if the data carry any, are ignored); loss = reconstruction + KL divergence,
     reported as loss, reconstruction_loss and kl_loss. Calling it reconstructs images from z_mean."""
 
-    def __init__(self, encoder, decoder, reconstruction_loss: str = "bce", pixel_range: tuple[float, float] = (0.0, 255.0), **kwargs):
+    def __init__(
+        self,
+        encoder,
+        decoder,
+        reconstruction_loss: str = "bce",
+        pixel_range: tuple[float, float] = (0.0, 255.0),
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if reconstruction_loss not in RECONSTRUCTION_LOSSES:
-            raise ValueError(f"unknown reconstruction loss '{reconstruction_loss}'; use one of {list(RECONSTRUCTION_LOSSES)}")
+            raise ValueError(
+                f"unknown reconstruction loss '{reconstruction_loss}'; use one of {list(RECONSTRUCTION_LOSSES)}"
+            )
         self.encoder, self.decoder = encoder, decoder
         self.reconstruction_loss = reconstruction_loss
         self.pixel_range = tuple(float(value) for value in pixel_range)
@@ -135,13 +145,26 @@ class VAE(keras.Model):
         return cls(**config)
 
 
-def build_vae(input_shape: tuple, latent_size: int = 10, reconstruction_loss: str = "bce", pixel_range: tuple[float, float] = (0.0, 255.0), seed: int | None = None) -> VAE:
+def build_vae(
+    input_shape: tuple,
+    latent_size: int = 10,
+    reconstruction_loss: str = "bce",
+    pixel_range: tuple[float, float] = (0.0, 255.0),
+    seed: int | None = None,
+) -> VAE:
     """An uncompiled VAE for (height, width, channels) images; height and width must be multiples of 8 and >= 24."""
     height, width, _ = input_shape
     if height % 8 or width % 8 or min(height, width) < 24:
-        raise ValueError(f"the VAE needs height and width that are multiples of 8 and at least 24, got input shape {tuple(input_shape)}")
+        raise ValueError(
+            "the VAE needs height and width that are multiples of 8 and at least 24, "
+            f"got input shape {tuple(input_shape)}"
+        )
     if latent_size < MINIMUM_LATENT_SIZE:
         raise ValueError(f"latent_size must be at least {MINIMUM_LATENT_SIZE}, got {latent_size}")
-    return VAE(build_encoder(input_shape, latent_size, seed), build_decoder(input_shape, latent_size), reconstruction_loss, pixel_range, name="vae")
-
-
+    return VAE(
+        build_encoder(input_shape, latent_size, seed),
+        build_decoder(input_shape, latent_size),
+        reconstruction_loss,
+        pixel_range,
+        name="vae",
+    )

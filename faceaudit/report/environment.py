@@ -5,8 +5,19 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ["tensorflow", "tensorflow-cpu", "keras", "numpy", "pandas", "scikit-learn", "aif360", "snakemake",
-            "snakemake-executor-plugin-slurm", "pillow", "matplotlib"]
+PACKAGES = [
+    "tensorflow",
+    "tensorflow-cpu",
+    "keras",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "aif360",
+    "snakemake",
+    "snakemake-executor-plugin-slurm",
+    "pillow",
+    "matplotlib",
+]
 
 
 def package_version(name: str) -> str | None:
@@ -18,6 +29,7 @@ def package_version(name: str) -> str | None:
 
 def git_commit(directory: Path) -> str:
     """The checkout's commit, marked '(modified)' when it has uncommitted changes."""
+
     def git(*arguments):
         return subprocess.run(["git", "-C", str(directory), *arguments], capture_output=True, text=True, timeout=30)
 

@@ -1,6 +1,6 @@
 """A model card per run, written from the run's own files: what it is for, its data, metrics, fairness findings."""
 
-from faceaudit.report.html import escape, interval_text, key_value_table, number
+from faceaudit.report.render import interval_text, number
 
 LIMITATIONS = (
     "Demographic labels are the dataset's own words and categories. They cannot capture what they leave out: "
@@ -23,12 +23,16 @@ def fairness_findings(fairness: dict) -> list[str]:
             if attribute == "skipped_attributes":
                 continue
             if "mae_spread" in audit:
-                findings.append(f"{target} by {attribute}: MAE ranges from {number(audit['groups'][audit['best_group']]['mae'], 3)} "
-                                f"({audit['best_group']}) to {number(audit['groups'][audit['worst_group']]['mae'], 3)} ({audit['worst_group']}).")
+                best, worst = audit["best_group"], audit["worst_group"]
+                findings.append(
+                    f"{target} by {attribute}: MAE ranges from {number(audit['groups'][best]['mae'], 3)} "
+                    f"({best}) to {number(audit['groups'][worst]['mae'], 3)} ({worst})."
+                )
                 continue
+            best, worst = audit["best_group"], audit["worst_group"]
             findings.append(
-                f"{target} by {attribute}: accuracy ranges from {number(audit['groups'][audit['worst_group']]['accuracy'], 3)} "
-                f"({audit['worst_group']}) to {number(audit['groups'][audit['best_group']]['accuracy'], 3)} ({audit['best_group']})."
+                f"{target} by {attribute}: accuracy ranges from {number(audit['groups'][worst]['accuracy'], 3)} "
+                f"({worst}) to {number(audit['groups'][best]['accuracy'], 3)} ({best})."
             )
             findings += distinguishable_gaps(target, attribute, audit)
     return findings
@@ -40,39 +44,59 @@ def distinguishable_gaps(target: str, attribute: str, audit: dict) -> list[str]:
         low_high = comparison["ci"]
         if low_high and (low_high[1] < 0 or low_high[0] > 0):
             direction = "less" if comparison["difference"] < 0 else "more"
-            sentences.append(f"{target}: group {attribute}={group} is classified {direction} accurately than the rest "
-                             f"({comparison['difference']:+.3f}, 95% CI {interval_text(low_high)}).")
+            sentences.append(
+                f"{target}: group {attribute}={group} is classified {direction} accurately than the rest "
+                f"({comparison['difference']:+.3f}, 95% CI {interval_text(low_high)})."
+            )
     for group, comparison in audit.get("vs_rest", {}).items():
         if comparison["four_fifths_rule"] == "fails":
-            sentences.append(f"{target}: group {attribute}={group} fails the four-fifths rule "
-                             f"(disparate impact {number(comparison['disparate_impact'], 3)}).")
+            sentences.append(
+                f"{target}: group {attribute}={group} fails the four-fifths rule "
+                f"(disparate impact {number(comparison['disparate_impact'], 3)})."
+            )
     return sentences
 
 
 def metric_summary(values: dict) -> str:
     if values["kind"] == "regression":
-        return f"MAE {number(values['mae'], 3)}, RMSE {number(values['rmse'], 3)}, mean error {number(values['mean_error'], 3)}"
-    return (f"accuracy {number(values['accuracy'], 3)}, balanced accuracy {number(values['balanced_accuracy'], 3)}, "
-            f"F1 {number(values['f1'], 3)}, AUC {number(values['roc']['auc'], 3)}")
+        return (
+            f"MAE {number(values['mae'], 3)}, RMSE {number(values['rmse'], 3)}, "
+            f"mean error {number(values['mean_error'], 3)}"
+        )
+    return (
+        f"accuracy {number(values['accuracy'], 3)}, balanced accuracy {number(values['balanced_accuracy'], 3)}, "
+        f"F1 {number(values['f1'], 3)}, AUC {number(values['roc']['auc'], 3)}"
+    )
 
 
-def model_card(run: dict, info: dict, metrics: dict, fairness: dict, split_sizes: dict) -> str:
+def model_card(run: dict, info: dict, metrics: dict, fairness: dict, split_sizes: dict) -> dict:
+    """The card's sentences: what the model is, what it is for, its data, its metrics and fairness findings, its
+    limitations (rendered by model_card.html)."""
     targets = ", ".join(f"{target} ({', '.join(classes)})" for target, classes in run["targets"].items())
-    metric_lines = [f"{eval_set}, {target}: {metric_summary(values)}"
-                    for eval_set, by_target in metrics.items() for target, values in by_target.items()]
-    findings = [finding for eval_set, audit in fairness.items() for finding in
-                (f"[{eval_set}] {sentence}" for sentence in fairness_findings(audit))]
+    metric_lines = [
+        f"{eval_set}, {target}: {metric_summary(values)}"
+        for eval_set, by_target in metrics.items()
+        for target, values in by_target.items()
+    ]
+    findings = [
+        finding
+        for eval_set, audit in fairness.items()
+        for finding in (f"[{eval_set}] {sentence}" for sentence in fairness_findings(audit))
+    ]
     sections = {
         "Model": f"{run['model']} ({info['parameters']:,} parameters), input {run['image_size']}x{run['image_size']} "
-                 f"{run['color']}, trained {info['epochs_completed']} epochs with seed {run['seed']}.",
+        f"{run['color']}, trained {info['epochs_completed']} epochs with seed {run['seed']}.",
         "Intended use": f"Research and teaching: measuring how accurately, and how evenly across groups, a classifier "
-                        f"of the recorded {', '.join(run['targets'])} performs on the dataset {run['dataset']}. Not for "
-                        f"decisions about people, and not for inferring anyone's gender, age or group identity.",
-        "Data": f"Dataset {run['dataset']}; images per split: " + ", ".join(f"{split} {count}" for split, count in split_sizes.items())
-                + f". Targets: {targets}.",
+        f"of the recorded {', '.join(run['targets'])} performs on the dataset {run['dataset']}. "
+        "Not for decisions about people, and not for inferring anyone's gender, age or group identity.",
+        "Data": f"Dataset {run['dataset']}; images per split: "
+        + ", ".join(f"{split} {count}" for split, count in split_sizes.items())
+        + f". Targets: {targets}.",
     }
-    parts = ['<div class="card"><h2>Model card</h2>', key_value_table(sections), "<h3>Metrics</h3><ul>"]
-    parts += [f"<li>{escape(line)}</li>" for line in metric_lines]
-    parts += ["</ul><h3>Fairness findings</h3><ul>"] + [f"<li>{escape(line)}</li>" for line in findings]
-    parts += ["</ul><h3>Limitations</h3>", f"<p>{escape(LIMITATIONS)}</p>", f"<p>{escape(UNCERTAINTY)}</p></div>"]
-    return "\n".join(parts)
+    return {
+        "sections": sections,
+        "metric_lines": metric_lines,
+        "findings": findings,
+        "limitations": LIMITATIONS,
+        "uncertainty": UNCERTAINTY,
+    }

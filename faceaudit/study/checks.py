@@ -22,7 +22,9 @@ def check_study(config: dict) -> None:
                 raise ValueError(f"{key}: '{label}' is not one of its labels {sorted(dataset['labels'])}")
             classes = dataset["labels"][label]
             if len(classes) != 2:
-                raise ValueError(f"{key}: a positive class applies to binary labels only; '{label}' has {len(classes)} classes")
+                raise ValueError(
+                    f"{key}: a positive class applies to binary labels only; '{label}' has {len(classes)} classes"
+                )
             if positive not in classes:
                 raise ValueError(f"{key}: '{positive}' is not a class of '{label}' {classes}")
     for name, experiment in config["experiments"].items():
@@ -46,12 +48,18 @@ def check_audited_groups(name: str, dataset: dict) -> None:
     for parts in dataset.get("intersections", []):
         for attribute in parts:
             if attribute not in sensitive:
-                raise ValueError(f"datasets.{name}.intersections: '{attribute}' is not one of its sensitive_attributes {sensitive}")
+                raise ValueError(
+                    f"datasets.{name}.intersections: '{attribute}' is not one of its sensitive_attributes {sensitive}"
+                )
     for attribute, group in dataset.get("privileged_groups", {}).items():
         if attribute not in sensitive:
-            raise ValueError(f"datasets.{name}.privileged_groups: '{attribute}' is not one of its sensitive_attributes {sensitive}")
+            raise ValueError(
+                f"datasets.{name}.privileged_groups: '{attribute}' is not one of its sensitive_attributes {sensitive}"
+            )
         if group not in dataset["labels"][attribute]:
-            raise ValueError(f"datasets.{name}.privileged_groups.{attribute}: '{group}' is not a group of '{attribute}'")
+            raise ValueError(
+                f"datasets.{name}.privileged_groups.{attribute}: '{group}' is not a group of '{attribute}'"
+            )
 
 
 def check_experiment(name: str, experiment: dict, datasets: dict) -> None:
@@ -61,7 +69,9 @@ def check_experiment(name: str, experiment: dict, datasets: dict) -> None:
     dataset = datasets[experiment["dataset"]]
     if experiment["model"] == "vae":
         if experiment["targets"]:
-            raise ValueError(f"{key}.targets: a vae learns the images and predicts no target; remove {experiment['targets']}")
+            raise ValueError(
+                f"{key}.targets: a vae learns the images and predicts no target; remove {experiment['targets']}"
+            )
         return
     for target in experiment["targets"]:
         if target not in dataset["labels"]:
@@ -92,10 +102,16 @@ def check_strategy(key: str, experiment: dict) -> None:
     strategies = experiment.get("grid", {}).get("strategy", [experiment.get("strategy", "one_step")])
     for strategy in strategies:
         if strategy != "one_step" and experiment["model"] not in BACKBONES:
-            raise ValueError(f"{key}.strategy: '{strategy}' fine-tunes a pretrained backbone; '{experiment['model']}' has none (use one_step)")
+            raise ValueError(
+                f"{key}.strategy: '{strategy}' fine-tunes a pretrained backbone; "
+                f"'{experiment['model']}' has none (use one_step)"
+            )
         steps = experiment.get("steps", [])
         if steps and len(steps) != len(STRATEGY_STEPS[strategy]):
-            raise ValueError(f"{key}.steps: strategy '{strategy}' has {len(STRATEGY_STEPS[strategy])} steps, but {len(steps)} are configured")
+            raise ValueError(
+                f"{key}.steps: strategy '{strategy}' has {len(STRATEGY_STEPS[strategy])} steps, "
+                f"but {len(steps)} are configured"
+            )
 
 
 def check_loss_weighting(key: str, experiment: dict, dataset: dict) -> None:
@@ -104,19 +120,34 @@ def check_loss_weighting(key: str, experiment: dict, dataset: dict) -> None:
     if method == "none":
         return
     if target is not None and target not in experiment["targets"]:
-        raise ValueError(f"{key}.loss_weighting.target: '{target}' is not one of the experiment's targets {experiment['targets']}")
+        raise ValueError(
+            f"{key}.loss_weighting.target: '{target}' is not one of the experiment's targets {experiment['targets']}"
+        )
     if method in ("group", "reweighing") and not weighting.get("attributes"):
-        raise ValueError(f"{key}.loss_weighting.attributes: method '{method}' needs the attributes whose groups are weighted")
+        raise ValueError(
+            f"{key}.loss_weighting.attributes: method '{method}' needs the attributes whose groups are weighted"
+        )
     for attribute in weighting.get("attributes", []):
         if attribute not in dataset["labels"] or dataset["labels"][attribute] == NUMERIC:
-            raise ValueError(f"{key}.loss_weighting.attributes: '{attribute}' is not a label with classes of dataset '{experiment['dataset']}'")
+            raise ValueError(
+                f"{key}.loss_weighting.attributes: '{attribute}' is not a label with classes "
+                f"of dataset '{experiment['dataset']}'"
+            )
         if method == "reweighing" and attribute not in dataset.get("privileged_groups", {}):
-            raise ValueError(f"{key}.loss_weighting: reweighing needs a privileged group of '{attribute}'; add it under the dataset's privileged_groups")
+            raise ValueError(
+                f"{key}.loss_weighting: reweighing needs a privileged group of '{attribute}'; "
+                "add it under the dataset's privileged_groups"
+            )
     weighted = target or experiment["targets"][0]
     if method in ("class", "reweighing") and dataset["labels"][weighted] == NUMERIC:
-        raise ValueError(f"{key}.loss_weighting: method '{method}' weights the classes of '{weighted}', which is numeric")
+        raise ValueError(
+            f"{key}.loss_weighting: method '{method}' weights the classes of '{weighted}', which is numeric"
+        )
     if method == "reweighing" and len(dataset["labels"][weighted]) != 2:
-        raise ValueError(f"{key}.loss_weighting: reweighing needs a binary target; '{weighted}' has {len(dataset['labels'][weighted])} classes")
+        raise ValueError(
+            f"{key}.loss_weighting: reweighing needs a binary target; "
+            f"'{weighted}' has {len(dataset['labels'][weighted])} classes"
+        )
 
 
 def check_eval_set(key: str, eval_set: str, experiment: dict, datasets: dict) -> None:
@@ -125,7 +156,9 @@ def check_eval_set(key: str, eval_set: str, experiment: dict, datasets: dict) ->
     if other == experiment["dataset"]:
         return
     if other not in datasets:
-        raise ValueError(f"{key}: '{eval_set}' names dataset '{other}', which is not defined under datasets {sorted(datasets)}")
+        raise ValueError(
+            f"{key}: '{eval_set}' names dataset '{other}', which is not defined under datasets {sorted(datasets)}"
+        )
     for target in experiment["targets"]:
         ours, theirs = datasets[experiment["dataset"]]["labels"][target], datasets[other]["labels"].get(target)
         if theirs != ours:

@@ -57,8 +57,12 @@ def run_spec(name: str, experiment_name: str, experiment: dict, point: dict, con
         "experiment": experiment_name,
         "dataset": experiment["dataset"],
         "model": experiment["model"],
-        "targets": {target: dataset["labels"][target] if dataset["labels"][target] == NUMERIC else list(dataset["labels"][target])
-                    for target in experiment["targets"]},
+        "targets": {
+            target: dataset["labels"][target]
+            if dataset["labels"][target] == NUMERIC
+            else list(dataset["labels"][target])
+            for target in experiment["targets"]
+        },
         "image_size": experiment["image"]["size"],
         "color": experiment["image"]["color"],
         "hyperparameters": hyperparameters,
@@ -83,7 +87,11 @@ def training_settings(experiment: dict, hyperparameters: dict, dataset: dict) ->
         "dropout_rate": experiment["dropout_rate"],
     }
     if experiment["model"] in BACKBONES:
-        settings |= {"head": experiment["head"], "weights": experiment["weights"], "unfreeze_last": experiment["unfreeze_last"]}
+        settings |= {
+            "head": experiment["head"],
+            "weights": experiment["weights"],
+            "unfreeze_last": experiment["unfreeze_last"],
+        }
     return settings
 
 
@@ -112,7 +120,11 @@ def resolve_loss_weighting(experiment: dict, dataset: dict) -> LossWeighting:
         "method": weighting["method"],
         "attributes": list(weighting["attributes"]),
         "target": target,
-        "privileged_groups": {attribute: dataset["privileged_groups"][attribute] for attribute in weighting["attributes"] if attribute in dataset["privileged_groups"]},
+        "privileged_groups": {
+            attribute: dataset["privileged_groups"][attribute]
+            for attribute in weighting["attributes"]
+            if attribute in dataset["privileged_groups"]
+        },
         "positive_class": positive_classes(dataset, {target: dataset["labels"][target]}).get(target),
     }
 
@@ -132,7 +144,11 @@ def run_seed(study_seed: int, name: str) -> int:
 def positive_classes(dataset: dict, targets: dict[str, list[str]]) -> dict[str, str]:
     """The positive class of each binary target: the configured one, else the last class listed."""
     configured = dataset.get("positive_classes", {})
-    return {target: configured.get(target, classes[-1]) for target, classes in targets.items() if classes != NUMERIC and len(classes) == 2}
+    return {
+        target: configured.get(target, classes[-1])
+        for target, classes in targets.items()
+        if classes != NUMERIC and len(classes) == 2
+    }
 
 
 def classifier_runs(runs: dict) -> dict:

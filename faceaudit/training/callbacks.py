@@ -25,10 +25,16 @@ def throughput_callback(n_train_images: int, record: list):
     return Throughput()
 
 
-
 def early_stopping_callbacks(settings: dict) -> list:
     import keras
 
     if settings["patience"] is None:
         return []
-    return [keras.callbacks.EarlyStopping(monitor=settings["monitor"], patience=settings["patience"], restore_best_weights=settings["restore_best_weights"], verbose=1)]
+    return [
+        keras.callbacks.EarlyStopping(
+            monitor=settings["monitor"],
+            patience=settings["patience"],
+            restore_best_weights=settings["restore_best_weights"],
+            verbose=1,
+        )
+    ]

@@ -20,17 +20,25 @@ def prepare_checkpoint(checkpoint_dir: Path, spec: dict) -> Path:
     return checkpoint_dir
 
 
-
 def read_epoch_log(path: Path) -> pd.DataFrame:
-    """The epoch log of every attempt: an epoch logged twice (killed before its checkpoint was saved) keeps its last row."""
+    """The epoch log of every attempt: an epoch logged twice (killed before its checkpoint was saved) keeps its last
+    row."""
     epochs = pd.read_csv(path).drop_duplicates("epoch", keep="last").sort_values("epoch").reset_index(drop=True)
     if list(epochs["epoch"]) != list(range(len(epochs))):
         raise ValueError(f"{path} misses epochs: it has {list(epochs['epoch'])}")
     return epochs
 
 
-
-def fit_with_checkpoints(model, train_data, val_data, epochs: int, folder: Path, n_train_images: int, images_per_second: list, extra_callbacks: list = ()) -> int:
+def fit_with_checkpoints(
+    model,
+    train_data,
+    val_data,
+    epochs: int,
+    folder: Path,
+    n_train_images: int,
+    images_per_second: list,
+    extra_callbacks: list = (),
+) -> int:
     """Fit with every epoch logged to folder/history.csv and checkpointed in folder, resuming from the checkpoint
     there if any; appends each epoch's images/s; returns the epoch the fit started at (`epochs` if none was left)."""
     import keras
@@ -44,16 +52,16 @@ def fit_with_checkpoints(model, train_data, val_data, epochs: int, folder: Path,
         throughput_callback(n_train_images, images_per_second),
         *extra_callbacks,
     ]
-    history = model.fit(train_data, validation_data=val_data, epochs=epochs, callbacks=callbacks, shuffle=False, verbose=2)  # shuffled by tf.data
+    history = model.fit(
+        train_data, validation_data=val_data, epochs=epochs, callbacks=callbacks, shuffle=False, verbose=2
+    )  # shuffled by tf.data
     return history.epoch[0] if history.epoch else epochs
-
 
 
 def save_weights_atomically(model, path: Path) -> None:
     partial = path.with_name("partial." + path.name)
     model.save_weights(partial)
     partial.replace(path)
-
 
 
 def combined_history(checkpoint_dir: Path, n_steps: int) -> pd.DataFrame:

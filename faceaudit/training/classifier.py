@@ -41,8 +41,16 @@ def model_targets(spec: dict) -> dict[str, int | None]:
 def build_run_model(spec: dict, input_shape: tuple, pixel_range: tuple[float, float]):
     settings = spec["training"]
     transfer_settings = {key: settings[key] for key in ("head", "weights") if key in settings}
-    return build_model(spec["model"], input_shape, model_targets(spec), pixel_range, dropout_rate=settings["dropout_rate"],
-                       augmentation=settings["augmentation"], seed=spec["seed"], **transfer_settings)
+    return build_model(
+        spec["model"],
+        input_shape,
+        model_targets(spec),
+        pixel_range,
+        dropout_rate=settings["dropout_rate"],
+        augmentation=settings["augmentation"],
+        seed=spec["seed"],
+        **transfer_settings,
+    )
 
 
 def compile_for_step(model, spec: dict, learning_rate: float) -> None:
@@ -59,7 +67,18 @@ def compile_for_step(model, spec: dict, learning_rate: float) -> None:
     model.compile(optimizer=optimizer, loss=losses, metrics=metrics)
 
 
-def train_run(spec: dict, train: tuple, val: tuple, model_path: Path, history_path: Path, run_info_path: Path, checkpoint_dir: Path, threads: int = 2, strategy=None, policy: str | None = None) -> dict:
+def train_run(
+    spec: dict,
+    train: tuple,
+    val: tuple,
+    model_path: Path,
+    history_path: Path,
+    run_info_path: Path,
+    checkpoint_dir: Path,
+    threads: int = 2,
+    strategy=None,
+    policy: str | None = None,
+) -> dict:
     """Fit the run's model on (images, rows) train/val splits, step by step; write model, history and run.json.
 
     Every epoch is checkpointed in checkpoint_dir/step_<i> with the step's epoch log, and each finished step leaves
@@ -75,7 +94,14 @@ def train_run(spec: dict, train: tuple, val: tuple, model_path: Path, history_pa
     weighting = spec["training"]["loss_weighting"]
     weights = loss_weights.sample_weights(train_rows, weighting, spec["targets"])
     batch_size = spec["hyperparameters"]["batch_size"]
-    train_data = make_dataset(train_images, encode_labels(train_rows, spec["targets"]), batch_size, shuffle=True, seed=spec["seed"], weights=weights)
+    train_data = make_dataset(
+        train_images,
+        encode_labels(train_rows, spec["targets"]),
+        batch_size,
+        shuffle=True,
+        seed=spec["seed"],
+        weights=weights,
+    )
     val_data = make_dataset(val_images, encode_labels(val_rows, spec["targets"]), batch_size, shuffle=False)
     with global_precision(policy), strategy.scope():
         model = build_run_model(spec, train_images.shape[1:], pixel_range)
@@ -87,9 +113,13 @@ def train_run(spec: dict, train: tuple, val: tuple, model_path: Path, history_pa
     model.save(model_path)
     info = run_info(spec, threads, model, pixel_range, len(history), training_seconds, progress["images_per_second"])
     info.update(
-        resumed_from_epoch=progress["resumed_from_epoch"], replicas=strategy.num_replicas_in_sync, precision_policy=policy,
+        resumed_from_epoch=progress["resumed_from_epoch"],
+        replicas=strategy.num_replicas_in_sync,
+        precision_policy=policy,
         step_epochs=[int((history["step"] == index).sum()) for index in range(len(spec["training"]["steps"]))],
-        loss_weights=None if weights is None else loss_weights.describe_weights(train_rows, weights, weighting_columns(weighting)),
+        loss_weights=None
+        if weights is None
+        else loss_weights.describe_weights(train_rows, weights, weighting_columns(weighting)),
     )
     Path(run_info_path).write_text(json.dumps(info, indent=2))
     shutil.rmtree(checkpoint_dir)
@@ -115,18 +145,28 @@ def train_steps(model, spec: dict, train_data, val_data, checkpoint_dir: Path, n
         if not finished.exists():
             if index > 0:
                 model.load_weights(checkpoint_dir / f"step_{index - 1}" / "finished.weights.h5")
-            first_epoch = train_step(model, spec, step, step_dir, train_data, val_data, n_train_images, images_per_second)
+            first_epoch = train_step(
+                model, spec, step, step_dir, train_data, val_data, n_train_images, images_per_second
+            )
             started_at = epochs_before + first_epoch if started_at is None else started_at
             save_weights_atomically(model, finished)
         epochs_before += len(read_epoch_log(step_dir / "history.csv"))
     return {"images_per_second": images_per_second, "resumed_from_epoch": started_at or None}
 
 
-def train_step(model, spec: dict, step: dict, step_dir: Path, train_data, val_data, n_train_images: int, images_per_second: list) -> int:
+def train_step(
+    model, spec: dict, step: dict, step_dir: Path, train_data, val_data, n_train_images: int, images_per_second: list
+) -> int:
     """Fit one step (resuming from its checkpoint if there is one); return the step's epoch it started at."""
     apply_step(model, step["trainable"], spec["training"].get("unfreeze_last", 0))
     compile_for_step(model, spec, step["learning_rate"])
-    return fit_with_checkpoints(model, train_data, val_data, step["epochs"], step_dir, n_train_images, images_per_second,
-                                early_stopping_callbacks(step["early_stopping"]))
-
-
+    return fit_with_checkpoints(
+        model,
+        train_data,
+        val_data,
+        step["epochs"],
+        step_dir,
+        n_train_images,
+        images_per_second,
+        early_stopping_callbacks(step["early_stopping"]),
+    )

@@ -22,17 +22,24 @@ def encode_labels(rows: pd.DataFrame, targets: dict[str, list[str] | str]) -> di
     return encoded
 
 
-
 def numeric_labels(rows: pd.DataFrame, target: str) -> np.ndarray:
     values = pd.to_numeric(rows[target], errors="coerce")
     if values.isna().any():
         bad = rows[target][values.isna()]
-        raise ValueError(f"numeric target '{target}' has values that are not numbers, e.g. {bad.iloc[0]!r} (row {bad.index[0]})")
+        raise ValueError(
+            f"numeric target '{target}' has values that are not numbers, e.g. {bad.iloc[0]!r} (row {bad.index[0]})"
+        )
     return values.to_numpy(dtype=np.float32)
 
 
-
-def make_dataset(images: np.ndarray, labels: dict[str, np.ndarray] | None, batch_size: int, shuffle: bool, seed: int = 0, weights: np.ndarray | None = None):
+def make_dataset(
+    images: np.ndarray,
+    labels: dict[str, np.ndarray] | None,
+    batch_size: int,
+    shuffle: bool,
+    seed: int = 0,
+    weights: np.ndarray | None = None,
+):
     """A tf.data pipeline that gathers batches from the memory map, so the split never has to fit in RAM; with
     `weights`, each batch also carries its examples' loss weights."""
     import tensorflow as tf

@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from faceaudit.labels import NUMERIC
-from faceaudit.labels import intersection_name
+from faceaudit.labels import NUMERIC, intersection_name, positive_class_of
 from faceaudit.quiet_import import quiet_import
-from faceaudit.labels import positive_class_of
 
 METHODS = ("none", "class", "group", "reweighing")
 
@@ -23,7 +21,8 @@ def sample_weights(
     """One float32 loss weight per row, or None for method `none`.
 
     `weighting` is the experiment's `loss_weighting` block. `privileged_groups` and `positive_classes` default to
-    the block's own `privileged_groups` and `positive_class` (as the study resolves it), then to the target's last class.
+    the block's own `privileged_groups` and `positive_class` (as the study resolves it), then to the target's last
+    class.
     """
     method = weighting["method"]
     if method not in METHODS:
@@ -48,14 +47,18 @@ def weighted_target(weighting: dict, targets: dict[str, list[str]]) -> str:
     if target not in targets:
         raise ValueError(f"weighting.target: '{target}' is not one of the targets {list(targets)}")
     if targets[target] == NUMERIC:
-        raise ValueError(f"weighting.target: method '{weighting['method']}' weights the classes of '{target}', which is numeric")
+        raise ValueError(
+            f"weighting.target: method '{weighting['method']}' weights the classes of '{target}', which is numeric"
+        )
     return target
 
 
 def weighting_attributes(rows: pd.DataFrame, weighting: dict) -> list[str]:
     attributes = list(weighting.get("attributes", []))
     if not attributes:
-        raise ValueError(f"weighting.attributes: method '{weighting['method']}' needs the attributes whose groups are weighted")
+        raise ValueError(
+            f"weighting.attributes: method '{weighting['method']}' needs the attributes whose groups are weighted"
+        )
     for attribute in attributes:
         label_column(rows, "weighting.attributes", attribute)
     return attributes
@@ -91,8 +94,13 @@ def reweighing_weights(
         from aif360.datasets import BinaryLabelDataset
 
     frame = pd.DataFrame({"favourable": favourable.to_numpy(dtype=float), "privileged": privileged.astype(float)})
-    dataset = BinaryLabelDataset(df=frame, label_names=["favourable"], protected_attribute_names=["privileged"],
-                                 favorable_label=1.0, unfavorable_label=0.0)
+    dataset = BinaryLabelDataset(
+        df=frame,
+        label_names=["favourable"],
+        protected_attribute_names=["privileged"],
+        favorable_label=1.0,
+        unfavorable_label=0.0,
+    )
     reweighing = Reweighing(unprivileged_groups=[{"privileged": 0.0}], privileged_groups=[{"privileged": 1.0}])
     with np.errstate(divide="ignore", invalid="ignore"):  # an empty (group, label) cell gets no rows anyway
         return reweighing.fit_transform(dataset).instance_weights.astype(np.float32)
@@ -103,13 +111,17 @@ def privileged_rows(rows: pd.DataFrame, attributes: list[str], privileged_groups
     privileged = np.ones(len(rows), dtype=bool)
     for attribute in attributes:
         if attribute not in privileged_groups:
-            raise ValueError(f"weighting.attributes: reweighing needs a privileged group of '{attribute}'; "
-                             "add it under the dataset's privileged_groups")
+            raise ValueError(
+                f"weighting.attributes: reweighing needs a privileged group of '{attribute}'; "
+                "add it under the dataset's privileged_groups"
+            )
         privileged &= (rows[attribute].astype(str) == privileged_groups[attribute]).to_numpy()
     if privileged.all() or not privileged.any():
         condition = ", ".join(f"{attribute}={privileged_groups[attribute]}" for attribute in attributes)
-        raise ValueError(f"privileged_groups: reweighing needs privileged ({condition}) and unprivileged rows; "
-                         f"the train split has {int(privileged.sum())} privileged of {len(rows)}")
+        raise ValueError(
+            f"privileged_groups: reweighing needs privileged ({condition}) and unprivileged rows; "
+            f"the train split has {int(privileged.sum())} privileged of {len(rows)}"
+        )
     return privileged
 
 
@@ -119,5 +131,8 @@ def describe_weights(rows: pd.DataFrame, weights: np.ndarray, attributes: list[s
     weights = np.asarray(weights, dtype=np.float64)
     return {
         "attributes": intersection_name(attributes),
-        "groups": {name: {"n": int(np.sum(names == name)), "weight": round(float(weights[names == name].mean()), 6)} for name in sorted(set(names))},
+        "groups": {
+            name: {"n": int(np.sum(names == name)), "weight": round(float(weights[names == name].mean()), 6)}
+            for name in sorted(set(names))
+        },
     }

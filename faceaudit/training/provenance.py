@@ -6,7 +6,15 @@ import socket
 from faceaudit.training.runtime import gpu_names
 
 
-def run_info(spec: dict, threads: int, model, pixel_range, epochs_completed: int, training_seconds: float, images_per_second: list) -> dict:
+def run_info(
+    spec: dict,
+    threads: int,
+    model,
+    pixel_range,
+    epochs_completed: int,
+    training_seconds: float,
+    images_per_second: list,
+) -> dict:
     import keras
     import tensorflow as tf
 

@@ -14,7 +14,6 @@ def set_tensorflow_threads(threads: int) -> None:
         pass  # TensorFlow already ran in this process (a test, a notebook): its thread pools are fixed by now.
 
 
-
 def configure_tensorflow(seed: int, threads: int) -> None:
     """Seeded, deterministic ops and a fixed thread count, so a CPU run is repeatable."""
     import keras
@@ -23,7 +22,6 @@ def configure_tensorflow(seed: int, threads: int) -> None:
     set_tensorflow_threads(threads)
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-
 
 
 def make_optimizer(name: str, learning_rate: float):
@@ -36,11 +34,9 @@ def make_optimizer(name: str, learning_rate: float):
     raise ValueError(f"unknown optimizer '{name}'; use adam or sgd")
 
 
-
 def precision_policy(requested: bool, gpus: list) -> str:
     """mixed_float16 when asked for and a GPU is there; float32 on CPU, where float16 is slower, not faster."""
     return "mixed_float16" if requested and gpus else "float32"
-
 
 
 @contextlib.contextmanager
@@ -55,16 +51,15 @@ def global_precision(policy: str):
         keras.mixed_precision.set_global_policy(previous)
 
 
-
 def distribution_strategy():
-    """MirroredStrategy across all visible GPUs when there are several (each batch split between them), else the default."""
+    """MirroredStrategy across all visible GPUs when there are several (each batch split between them), else the
+    default."""
     import tensorflow as tf
 
     gpus = tf.config.list_logical_devices("GPU")
     if len(gpus) > 1:
         return tf.distribute.MirroredStrategy([gpu.name for gpu in gpus])
     return tf.distribute.get_strategy()
-
 
 
 def gpu_names() -> list[str]:

@@ -16,11 +16,9 @@ def sample_faces(vae: VAE, count: int = 10, seed: int = 0) -> np.ndarray:
     return keras.ops.convert_to_numpy(vae.decoder(latent))
 
 
-
 def reconstruct(vae: VAE, images: np.ndarray) -> np.ndarray:
     """Reconstructions from each image's z_mean, in [0, 1]."""
     return vae.predict(images, verbose=0)
-
 
 
 def write_sample_grid(vae: VAE, path: Path, count: int = 10, seed: int = 0) -> None:
@@ -30,13 +28,11 @@ def write_sample_grid(vae: VAE, path: Path, count: int = 10, seed: int = 0) -> N
     write_grid([faces[:columns], faces[columns:]], ["sampled", ""], path)
 
 
-
 def write_reconstruction_grid(vae: VAE, images: np.ndarray, path: Path) -> None:
     """PNG with the original images above and their reconstructions below."""
     low, high = vae.pixel_range
     originals = (np.asarray(images, dtype="float32") - low) / (high - low if high > low else 1.0)
     write_grid([originals, reconstruct(vae, images)], ["original", "reconstructed"], path)
-
 
 
 def write_grid(rows: list[np.ndarray], row_titles: list[str], path: Path) -> None:

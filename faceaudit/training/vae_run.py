@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from faceaudit.training.inputs import make_dataset
 from faceaudit.training.checkpoints import fit_with_checkpoints, prepare_checkpoint, read_epoch_log
+from faceaudit.training.inputs import make_dataset
 from faceaudit.training.provenance import run_info
 from faceaudit.training.runtime import configure_tensorflow, make_optimizer
 
@@ -17,7 +17,14 @@ RECONSTRUCTED_IMAGES = 8
 SAMPLED_FACES = 10
 
 
-def train_vae_run(spec: dict, train_images: np.ndarray, val_images: np.ndarray, out: dict, threads: int = 2, checkpoint_dir: Path | None = None) -> dict:
+def train_vae_run(
+    spec: dict,
+    train_images: np.ndarray,
+    val_images: np.ndarray,
+    out: dict,
+    threads: int = 2,
+    checkpoint_dir: Path | None = None,
+) -> dict:
     """Fit the run's VAE on uint8 train images (validated on val images); write out["model"], out["history"],
     out["samples"], out["reconstructions"] and out["run_info"]; return the run info.
 
@@ -32,14 +39,18 @@ def train_vae_run(spec: dict, train_images: np.ndarray, val_images: np.ndarray, 
     checkpoint_dir = prepare_checkpoint(Path(checkpoint_dir or Path(out["model"]).parent / "checkpoint"), spec)
     pixel_range = (float(np.min(train_images)), float(np.max(train_images)))
     settings, hyperparameters = spec["vae"], spec["hyperparameters"]
-    model = build_vae(train_images.shape[1:], settings["latent_size"], settings["reconstruction_loss"], pixel_range, seed=spec["seed"])
+    model = build_vae(
+        train_images.shape[1:], settings["latent_size"], settings["reconstruction_loss"], pixel_range, seed=spec["seed"]
+    )
     model.compile(optimizer=make_optimizer(hyperparameters["optimizer"], hyperparameters["learning_rate"]))
     batch_size = hyperparameters["batch_size"]
     train_data = make_dataset(train_images, None, batch_size, shuffle=True, seed=spec["seed"])
     val_data = make_dataset(val_images, None, batch_size, shuffle=False) if len(val_images) else None
     images_per_second = []
     started = time.perf_counter()
-    first_epoch = fit_with_checkpoints(model, train_data, val_data, hyperparameters["epochs"], checkpoint_dir, len(train_images), images_per_second)
+    first_epoch = fit_with_checkpoints(
+        model, train_data, val_data, hyperparameters["epochs"], checkpoint_dir, len(train_images), images_per_second
+    )
     training_seconds = time.perf_counter() - started
 
     history = read_epoch_log(checkpoint_dir / "history.csv")
@@ -68,7 +79,14 @@ def summary(model) -> str:
     return "\n".join(lines)
 
 
-def train_vae(vae, images: np.ndarray, epochs: int, batch_size: int = 32, learning_rate: float = 1e-3, validation_images: np.ndarray | None = None):
+def train_vae(
+    vae,
+    images: np.ndarray,
+    epochs: int,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    validation_images: np.ndarray | None = None,
+):
     """Compile a faceaudit.models.vae.VAE with Adam and fit it on images (pixels in its pixel_range) without
     checkpoints; returns the Keras History."""
     vae.compile(optimizer=make_optimizer("adam", learning_rate))

@@ -11,12 +11,22 @@ import pytest
 ARTIFACTS = Path(os.environ.get("FACEAUDIT_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 # Without background networking Chromium makes no connections of its own on this offline machine.
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--window-size=1400,1000"]
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,1000",
+]
 BROKEN_IMAGES = "return Array.from(document.images).filter(image => !(image.complete && image.naturalWidth > 0)).length"
-OVERVIEW_CELLS = ("return Array.from(document.querySelectorAll('td[data-key]'))"
-                  ".map(cell => [cell.dataset.run, cell.dataset.key, cell.innerText])")
+OVERVIEW_CELLS = (
+    "return Array.from(document.querySelectorAll('td[data-key]'))"
+    ".map(cell => [cell.dataset.run, cell.dataset.key, cell.innerText])"
+)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +95,11 @@ def test_every_run_page_opens_from_its_link_with_all_figures_loaded(browser, stu
 
     open_page(browser, study_dir / "results/report/index.html")
     links = sorted({link.get_attribute("href") for link in browser.find_elements(By.CSS_SELECTOR, "td.name a")})
-    assert [link.rsplit("/", 1)[1] for link in links] == ["age_regression.html", "both_multitask.html", "gender_cnn.html"]
+    assert [link.rsplit("/", 1)[1] for link in links] == [
+        "age_regression.html",
+        "both_multitask.html",
+        "gender_cnn.html",
+    ]
     for link in links:
         browser.get(link)
         assert browser.title.startswith("faceaudit run")

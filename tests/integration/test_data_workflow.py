@@ -39,13 +39,19 @@ def study(url: str) -> dict:
             "utk": {
                 "layout": "utkface_names",
                 "download": [{"url": url}],
-                "labels": {"age": "numeric", "gender": ["Male", "Female"], "race": ["White", "Black", "Asian", "Indian", "Others"]},
+                "labels": {
+                    "age": "numeric",
+                    "gender": ["Male", "Female"],
+                    "race": ["White", "Black", "Asian", "Indian", "Others"],
+                },
                 "sensitive_attributes": ["race"],
                 "split": {"val": 0.25, "test": 0.25},
                 "max_reject_fraction": 0.1,
             }
         },
-        "experiments": {"gender": {"dataset": "utk", "targets": ["gender"], "model": "small_cnn", "image": {"size": 16}}},
+        "experiments": {
+            "gender": {"dataset": "utk", "targets": ["gender"], "model": "small_cnn", "image": {"size": 16}}
+        },
     }
 
 

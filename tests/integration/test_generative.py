@@ -13,16 +13,23 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import run_snakemake, write_config
+from face_images import draw_faces, load_faces
 from PIL import Image
 
-from face_images import draw_faces, load_faces
-from faceaudit.report import write_report
+from faceaudit.report import report_files, write_report
 from faceaudit.training.sine import compare_sine_models
 from faceaudit.training.vae_run import train_vae_run
 
 VAE_SPEC = {
-    "run": "faces_vae", "experiment": "faces_vae", "dataset": "faces", "model": "vae", "targets": {},
-    "image_size": 32, "color": "gray", "grid_point": {}, "seed": 7,
+    "run": "faces_vae",
+    "experiment": "faces_vae",
+    "dataset": "faces",
+    "model": "vae",
+    "targets": {},
+    "image_size": 32,
+    "color": "gray",
+    "grid_point": {},
+    "seed": 7,
     "hyperparameters": {"learning_rate": 0.001, "batch_size": 4, "epochs": 1, "optimizer": "adam"},
     "vae": {"latent_size": 10, "reconstruction_loss": "bce"},
 }
@@ -36,8 +43,16 @@ def vae_dir(tmp_path_factory):
     faces = load_faces(draw_faces(root / "faces", count=12), 32, "gray")
     run_dir = root / "faces_vae"
     run_dir.mkdir()
-    out = {key: run_dir / file for key, file in
-           {"model": "model.keras", "history": "history.csv", "run_info": "run.json", "samples": "samples.png", "reconstructions": "reconstructions.png"}.items()}
+    out = {
+        key: run_dir / file
+        for key, file in {
+            "model": "model.keras",
+            "history": "history.csv",
+            "run_info": "run.json",
+            "samples": "samples.png",
+            "reconstructions": "reconstructions.png",
+        }.items()
+    }
     train_vae_run(VAE_SPEC, faces[:8], faces[8:], out, threads=1)
     return root
 
@@ -58,7 +73,11 @@ def test_a_vae_run_writes_its_model_history_grids_and_run_info(vae_dir):
 
     assert info["encoder_parameters"] == 58_772 and info["decoder_parameters"] == 45_569
     assert info["parameters"] == 58_772 + 45_569
-    assert info["vae"] == VAE_SPEC["vae"] and info["epochs_completed"] == 1 and info["pixel_range"][1] > info["pixel_range"][0]
+    assert (
+        info["vae"] == VAE_SPEC["vae"]
+        and info["epochs_completed"] == 1
+        and info["pixel_range"][1] > info["pixel_range"][0]
+    )
     assert len(info["images_per_second"]) == 1 and info["training_seconds"] > 0 and info["host"]
     assert list(history["epoch"]) == [0]
     assert {"loss", "reconstruction_loss", "kl_loss", "val_loss"} <= set(history.columns)
@@ -72,22 +91,52 @@ def test_a_vae_run_writes_its_model_history_grids_and_run_info(vae_dir):
 def write_data_dir(data_dir):
     faces = data_dir / "faces"
     faces.mkdir(parents=True)
-    pd.DataFrame({"path": ["a.jpg", "b.jpg"], "split": ["train", "val"], "gender": ["Female", "Male"]}).to_csv(faces / "manifest.csv", index=False)
+    pd.DataFrame({"path": ["a.jpg", "b.jpg"], "split": ["train", "val"], "gender": ["Female", "Male"]}).to_csv(
+        faces / "manifest.csv", index=False
+    )
     pd.DataFrame(columns=["path", "reason"]).to_csv(faces / "rejects.csv", index=False)
+
+
+def report_inputs(data_dir, vae_runs: dict, vae_dir=None, sequence_dir=None) -> dict:
+    """The report's files as the report rule declares them (a study without classifier runs, dataset faces)."""
+    inputs = {"manifests": [data_dir / "faces/manifest.csv"], "rejects": [data_dir / "faces/rejects.csv"]}
+    inputs |= {
+        f"vae_{key}": [vae_dir / name / file for name in vae_runs]
+        for key, file in (
+            ("run_info", "run.json"),
+            ("samples", "samples.png"),
+            ("reconstructions", "reconstructions.png"),
+        )
+    }
+    if sequence_dir is not None:
+        inputs |= {
+            "sequence_plot": [sequence_dir / "sine_comparison.png"],
+            "sequence_scores": [sequence_dir / "sine_comparison.json"],
+        }
+    return report_files(inputs, {}, vae_runs, ["faces"])
 
 
 def test_report_shows_the_vae_and_the_sine_comparison(vae_dir, sequence_dir, tmp_path):
     write_data_dir(tmp_path / "data")
-    config = {"datasets": {"faces": {"layout": "synthetic", "labels": {"gender": ["Female", "Male"]}}},
-              "sequence_comparison": {"enabled": True, "epochs": 1, "window_length": 10, "seed": 0}}
-    write_report({}, config, {}, tmp_path / "data", tmp_path / "runs", tmp_path / "report",
-                 vae_runs={"faces_vae": VAE_SPEC}, vae_dir=vae_dir, sequence_dir=sequence_dir)
+    config = {
+        "datasets": {"faces": {"layout": "synthetic", "labels": {"gender": ["Female", "Male"]}}},
+        "sequence_comparison": {"enabled": True, "epochs": 1, "window_length": 10, "seed": 0},
+    }
+    vae_runs = {"faces_vae": VAE_SPEC}
+    write_report(
+        {},
+        config,
+        {},
+        report_inputs(tmp_path / "data", vae_runs, vae_dir, sequence_dir),
+        tmp_path / "report",
+        vae_runs=vae_runs,
+    )
     index = (tmp_path / "report/index.html").read_text()
 
-    vae_part = index[index.index(SECTIONS[0]):index.index(SECTIONS[1])]
+    vae_part = index[index.index(SECTIONS[0]) : index.index(SECTIONS[1])]
     assert "faces_vae" in vae_part and "58,772" in vae_part and "45,569" in vae_part and "bce" in vae_part
     assert "faces sampled by faces_vae" in vae_part and "faces reconstructed by faces_vae" in vae_part
-    sequence_part = index[index.index(SECTIONS[1]):index.index("<h2>Data</h2>")]
+    sequence_part = index[index.index(SECTIONS[1]) : index.index("<h2>Data</h2>")]
     test_mse = json.loads((sequence_dir / "sine_comparison.json").read_text())
     shown = dict(re.findall(r'data-model="(\w+)" data-value="([^"]+)"', sequence_part))
     assert {model: float(value) for model, value in shown.items()} == test_mse
@@ -99,10 +148,11 @@ def test_report_shows_the_vae_and_the_sine_comparison(vae_dir, sequence_dir, tmp
 
 def test_report_without_vae_runs_or_sine_comparison_has_neither_section(tmp_path):
     write_data_dir(tmp_path / "data")
-    config = {"datasets": {"faces": {"layout": "synthetic", "labels": {"gender": ["Female", "Male"]}}},
-              "sequence_comparison": {"enabled": False, "epochs": 1, "window_length": 10, "seed": 0}}
-    write_report({}, config, {}, tmp_path / "data", tmp_path / "runs", tmp_path / "report", vae_runs={},
-                 vae_dir=tmp_path / "vae", sequence_dir=tmp_path / "sequence")
+    config = {
+        "datasets": {"faces": {"layout": "synthetic", "labels": {"gender": ["Female", "Male"]}}},
+        "sequence_comparison": {"enabled": False, "epochs": 1, "window_length": 10, "seed": 0},
+    }
+    write_report({}, config, {}, report_inputs(tmp_path / "data", {}), tmp_path / "report", vae_runs={})
     index = (tmp_path / "report/index.html").read_text()
 
     assert not any(section in index for section in SECTIONS)
@@ -113,15 +163,26 @@ VAE_STUDY = {
     "datasets": {
         "faces": {
             "layout": "synthetic",
-            "synthetic": {"n_images": 60, "image_size": 32, "seed": 5, "groups": [{"name": "A", "share": 0.5}, {"name": "B", "share": 0.5}]},
+            "synthetic": {
+                "n_images": 60,
+                "image_size": 32,
+                "seed": 5,
+                "groups": [{"name": "A", "share": 0.5}, {"name": "B", "share": 0.5}],
+            },
             "labels": {"gender": ["Female", "Male"], "age": ["young", "old"], "group": ["A", "B"]},
             "sensitive_attributes": ["group"],
             "split": {"val": 0.2, "test": 0.2},
         },
     },
     "experiments": {
-        "faces_vae": {"dataset": "faces", "model": "vae", "image": {"size": 32, "color": "gray"}, "epochs": 1,
-                      "batch_size": 16, "vae": {"latent_size": 8}},
+        "faces_vae": {
+            "dataset": "faces",
+            "model": "vae",
+            "image": {"size": 32, "color": "gray"},
+            "epochs": 1,
+            "batch_size": 16,
+            "vae": {"latent_size": 8},
+        },
     },
     "sequence_comparison": {"enabled": True, "epochs": 1},
 }
@@ -152,7 +213,10 @@ from faceaudit.training.vae_run import train_vae_run
 
 spec, folder = json.loads(sys.argv[1]), Path(sys.argv[2])
 out = {key: folder / f"{key}.out" for key in ("history", "run_info")} | {
-    "model": folder / "model.keras", "samples": folder / "samples.png", "reconstructions": folder / "reconstructions.png"}
+    "model": folder / "model.keras",
+    "samples": folder / "samples.png",
+    "reconstructions": folder / "reconstructions.png",
+}
 train_vae_run(spec, np.load(folder / "train.npy"), np.load(folder / "val.npy"), out, threads=1)
 """
 
@@ -175,7 +239,9 @@ def test_a_killed_vae_run_resumes_from_its_last_epoch(tmp_path):
         process.wait()
     assert process.returncode == -signal.SIGKILL, "training ended before it could be killed"
 
-    completed = subprocess.run([sys.executable, "-c", VAE_SCRIPT, json.dumps(spec), str(tmp_path)], capture_output=True, text=True)
+    completed = subprocess.run(
+        [sys.executable, "-c", VAE_SCRIPT, json.dumps(spec), str(tmp_path)], capture_output=True, text=True
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     info = json.loads((tmp_path / "run_info.out").read_text())
     assert 1 <= info["resumed_from_epoch"] < 12 and info["epochs_completed"] == 12

@@ -29,10 +29,13 @@ BIASED = [
 def audit_of_trained_model(tmp_path, groups: list[dict]) -> dict:
     """Generate, split, preprocess, train small_cnn on gender, predict the test split and audit it."""
     root = tmp_path / "faces"
-    generate_synthetic_dataset(root, n_images=1800, image_size=32, seed=21, signal=0.6, groups=groups,
-                               gender_classes=GENDER, age_classes=AGES)
+    generate_synthetic_dataset(
+        root, n_images=1800, image_size=32, seed=21, signal=0.6, groups=groups, gender_classes=GENDER, age_classes=AGES
+    )
     labels = {"gender": GENDER, "age": AGES, "group": [group["name"] for group in groups]}
-    manifest, _ = build_manifest(read_source("synthetic", root), root, labels, {"val": 0.15, "test": 0.3, "seed": 0}, 0.0)
+    manifest, _ = build_manifest(
+        read_source("synthetic", root), root, labels, {"val": 0.15, "test": 0.3, "seed": 0}, 0.0
+    )
     splits = {}
     for split in ("train", "val", "test"):
         write_split(manifest, root, split, 16, "gray", tmp_path / f"{split}.npy", tmp_path / f"{split}.csv")
@@ -40,8 +43,16 @@ def audit_of_trained_model(tmp_path, groups: list[dict]) -> dict:
     spec = run_spec("small_cnn", {"gender": GENDER}, epochs=6) | {"run": "known_answer", "seed": 5}
     spec["hyperparameters"] |= {"learning_rate": 0.002, "batch_size": 32}
     spec["training"]["steps"][0]["learning_rate"] = 0.002
-    train_run(spec, splits["train"], splits["val"], tmp_path / "model.keras", tmp_path / "history.csv",
-              tmp_path / "run.json", tmp_path / "checkpoint", threads=2)
+    train_run(
+        spec,
+        splits["train"],
+        splits["val"],
+        tmp_path / "model.keras",
+        tmp_path / "history.csv",
+        tmp_path / "run.json",
+        tmp_path / "checkpoint",
+        threads=2,
+    )
     images, rows = splits["test"]
     predictions = predict_eval_set(tmp_path / "model.keras", images, rows, {"gender": GENDER}, ["group"])
     return audit_fairness(predictions, {"gender": GENDER}, ["group"], {}, resamples=1000, seed=3)["gender"]["group"]

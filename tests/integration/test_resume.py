@@ -47,8 +47,16 @@ def test_killed_training_resumes_from_its_last_checkpoint(tmp_path):
     logged_before_kill = pd.read_csv(tmp_path / "checkpoint/step_0/history.csv")
     assert not (tmp_path / "run.json").exists()
 
-    info = train_run(spec, read_split(tmp_path / "train.npy", tmp_path / "train.csv"), read_split(tmp_path / "val.npy", tmp_path / "val.csv"),
-                     tmp_path / "model.keras", tmp_path / "history.csv", tmp_path / "run.json", tmp_path / "checkpoint", threads=1)
+    info = train_run(
+        spec,
+        read_split(tmp_path / "train.npy", tmp_path / "train.csv"),
+        read_split(tmp_path / "val.npy", tmp_path / "val.csv"),
+        tmp_path / "model.keras",
+        tmp_path / "history.csv",
+        tmp_path / "run.json",
+        tmp_path / "checkpoint",
+        threads=1,
+    )
 
     history = pd.read_csv(tmp_path / "history.csv")
     assert list(history["epoch"]) == list(range(8))

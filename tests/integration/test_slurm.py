@@ -25,11 +25,28 @@ FAST_POLLING = ("--slurm-init-seconds-before-status-checks", "1", "--seconds-bet
 
 def slurm_command(workdir: Path, *arguments: str, timeout=600) -> list[str]:
     """`snakemake --profile profiles/slurm`; `timeout` ends it (SIGTERM: it cancels its jobs) if it ever hangs."""
-    return ["timeout", "-k", "30", str(timeout), sys.executable, "-m", "snakemake", "--profile", str(REPO / "profiles/slurm"),
-            "-s", str(REPO / "Snakefile"), "-d", str(workdir), *FAST_POLLING, *arguments]
+    return [
+        "timeout",
+        "-k",
+        "30",
+        str(timeout),
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--profile",
+        str(REPO / "profiles/slurm"),
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(workdir),
+        *FAST_POLLING,
+        *arguments,
+    ]
 
 
-def snakemake_on_slurm(workdir: Path, *arguments: str, env=None, timeout=600, check=True) -> subprocess.CompletedProcess:
+def snakemake_on_slurm(
+    workdir: Path, *arguments: str, env=None, timeout=600, check=True
+) -> subprocess.CompletedProcess:
     command = slurm_command(workdir, *arguments, timeout=timeout)
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout + 60)
     if check:
@@ -39,14 +56,20 @@ def snakemake_on_slurm(workdir: Path, *arguments: str, env=None, timeout=600, ch
 
 def sacct(job_id) -> dict:
     fields = ["State", "Partition", "Account", "ReqTRES", "AllocTRES"]
-    line = subprocess.run(["sacct", "-j", str(job_id), "-X", "-n", "-P", "-o", ",".join(fields)],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    line = subprocess.run(
+        ["sacct", "-j", str(job_id), "-X", "-n", "-P", "-o", ",".join(fields)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     return dict(zip(fields, line.split("|")))
 
 
 def running_job_of(run: str) -> str:
     """The id of the running SLURM job whose comment (set by the plugin: rule_train_wildcards_<run>) names the run."""
-    lines = subprocess.run(["squeue", "-h", "-t", "RUNNING", "-o", "%i %k"], capture_output=True, text=True, check=True).stdout
+    lines = subprocess.run(
+        ["squeue", "-h", "-t", "RUNNING", "-o", "%i %k"], capture_output=True, text=True, check=True
+    ).stdout
     (job_id,) = [line.split()[0] for line in lines.splitlines() if line.split()[1].endswith(run)]
     return job_id
 
@@ -94,7 +117,9 @@ def cluster():
     if reason:
         pytest.skip(reason)
     environment = {**os.environ, "SLURM_LOCAL_FAKE_GPUS": "2"}
-    started = subprocess.run(["bash", SLURM_SCRIPTS / "start-local-slurm.sh"], env=environment, capture_output=True, text=True, timeout=900)
+    started = subprocess.run(
+        ["bash", SLURM_SCRIPTS / "start-local-slurm.sh"], env=environment, capture_output=True, text=True, timeout=900
+    )
     assert started.returncode == 0, started.stdout + started.stderr
     ours = set((RUN_DIR / "started-by-us").read_text().split()) if (RUN_DIR / "started-by-us").exists() else set()
     pids = {name: int(pid) for name, pid in (line.split() for line in (RUN_DIR / "pids.txt").read_text().splitlines())}
@@ -139,7 +164,9 @@ def test_every_training_job_ran_under_slurm_with_its_gpus(slurm_study):
         assert job_id is not None, f"{run} did not run in a SLURM job"
         job = sacct(job_id)
         assert job["State"] == "COMPLETED" and job["Partition"] == "gpu" and job["Account"] == "ciacct"
-        assert f"gres/gpu={gpus}" in job["ReqTRES"].split(",") and f"gres/gpu={gpus}" in job["AllocTRES"].split(","), job
+        assert f"gres/gpu={gpus}" in job["ReqTRES"].split(",") and f"gres/gpu={gpus}" in job["AllocTRES"].split(","), (
+            job
+        )
 
 
 def test_slurm_results_equal_the_local_run(studies):
@@ -153,7 +180,9 @@ def test_slurm_results_equal_the_local_run(studies):
             else:
                 assert json.loads(on_slurm.read_text()) == json.loads(local.read_text()), local
             compared.append(local.name)
-    assert sorted(compared) == ["history.csv"] * 2 + ["test.csv"] * 2 + ["test.json"] * 4  # + predictions, metrics, fairness
+    assert (
+        sorted(compared) == ["history.csv"] * 2 + ["test.csv"] * 2 + ["test.json"] * 4
+    )  # + predictions, metrics, fairness
     assert (slurm_study / "results/report/index.html").exists()
 
 
@@ -180,7 +209,10 @@ def wait_for_epochs(epoch_log: Path, count: int, snakemake: subprocess.Popen, lo
 def release_requeued_job(job_id: str) -> None:
     """SLURM holds a requeued job back for 2 minutes; once it is pending again, let it start now."""
     deadline = time.monotonic() + 60
-    while subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T"], capture_output=True, text=True).stdout.strip() != "PENDING":
+    while (
+        subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T"], capture_output=True, text=True).stdout.strip()
+        != "PENDING"
+    ):
         assert time.monotonic() < deadline, f"requeued job {job_id} never became pending"
         time.sleep(0.2)
     subprocess.run(["scontrol", "update", f"jobid={job_id}", "StartTime=now"], check=True)
@@ -221,9 +253,12 @@ def test_training_resumes_after_scancel_and_after_a_requeue(slurm_study):
     assert snakemake.returncode == 0, log.read_text()[-5000:]
 
     assert sacct(cancelled)["State"].startswith("CANCELLED")
-    assert epochs_before_requeue.count(0) == 1, f"the rerun after scancel started again from epoch 0: {epochs_before_requeue}"
-    requeued_states = subprocess.run(["sacct", "-D", "-X", "-n", "-P", "-j", requeued, "-o", "State"],
-                                     capture_output=True, text=True, check=True).stdout.split()
+    assert epochs_before_requeue.count(0) == 1, (
+        f"the rerun after scancel started again from epoch 0: {epochs_before_requeue}"
+    )
+    requeued_states = subprocess.run(
+        ["sacct", "-D", "-X", "-n", "-P", "-j", requeued, "-o", "State"], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert requeued_states == ["REQUEUED", "COMPLETED"]
     info = json.loads((run_dir / "run.json").read_text())
     assert info["slurm_job_id"] == requeued and 6 <= info["resumed_from_epoch"] < 16 and info["epochs_completed"] == 16
@@ -235,6 +270,9 @@ def test_the_cluster_is_stopped_by_pid(cluster):
     if not cluster:
         pytest.skip("the cluster was running before the tests; it is left running")
     subprocess.run(["bash", SLURM_SCRIPTS / "stop-local-slurm.sh"], check=True, timeout=300)
-    still_running = {name: pid for name, pid in cluster.items()
-                     if Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"}
+    still_running = {
+        name: pid
+        for name, pid in cluster.items()
+        if Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    }
     assert still_running == {}

@@ -51,8 +51,13 @@ def test_every_stage_wrote_its_files(study_dir):
 def test_report_numbers_equal_those_recomputed_from_predictions(study_dir):
     values = overview_values(study_dir)
     checked = 0
-    cases = (("gender_cnn", "val", "gender"), ("gender_cnn", "test", "gender"), ("gender_cnn", "other_faces-test", "gender"),
-             ("both_multitask", "test", "gender"), ("both_multitask", "test", "age"))
+    cases = (
+        ("gender_cnn", "val", "gender"),
+        ("gender_cnn", "test", "gender"),
+        ("gender_cnn", "other_faces-test", "gender"),
+        ("both_multitask", "test", "gender"),
+        ("both_multitask", "test", "age"),
+    )
     for run, eval_set, target in cases:
         predictions = pd.read_csv(study_dir / f"results/runs/{run}/predictions/{eval_set}.csv")
         truth, predicted = predictions[f"{target}_true"], predictions[f"{target}_pred"]
@@ -62,14 +67,21 @@ def test_report_numbers_equal_those_recomputed_from_predictions(study_dir):
         gaps = [group_accuracy.max() - group_accuracy.min()]
         if target == "gender":
             assert values[(run, f"{key}.f1")] == pytest.approx(f1_score(truth, predicted, pos_label="Male"))
-            assert values[(run, f"{key}.auc")] == pytest.approx(roc_auc_score(truth == "Male", predictions[f"{target}_score_1"]))
+            assert values[(run, f"{key}.auc")] == pytest.approx(
+                roc_auc_score(truth == "Male", predictions[f"{target}_score_1"])
+            )
             selected = predicted == "Male"
-            impacts = [selected[predictions["group"] == g].mean() / selected[predictions["group"] != g].mean() for g in ("A", "B")]
+            impacts = [
+                selected[predictions["group"] == g].mean() / selected[predictions["group"] != g].mean()
+                for g in ("A", "B")
+            ]
             assert values[(run, f"{key}.disparate_impact_min")] == pytest.approx(min(impacts))
         else:
             gender_accuracy = (truth == predicted).groupby(predictions["gender"]).mean()
             gaps.append(gender_accuracy.max() - gender_accuracy.min())
-            assert values[(run, f"{key}.f1")] == pytest.approx(f1_score(truth, predicted, average="macro", labels=sorted(set(truth) | set(predicted))))
+            assert values[(run, f"{key}.f1")] == pytest.approx(
+                f1_score(truth, predicted, average="macro", labels=sorted(set(truth) | set(predicted)))
+            )
         assert values[(run, f"{key}.accuracy_gap")] == pytest.approx(max(gaps))
         checked += 1
     assert checked == 5
@@ -81,14 +93,21 @@ def test_age_regression_with_group_weights_is_trained_evaluated_and_audited(stud
     train_rows = pd.read_csv(study_dir / "results/data/faces/16-gray/train.csv", dtype=str)
     sizes = train_rows["group"].value_counts()
     for group, size in sizes.items():  # N / (k n_group): each group carries the same total weight
-        assert info["loss_weights"]["groups"][group] == {"n": size, "weight": pytest.approx(len(train_rows) / (2 * size), abs=1e-5)}
+        assert info["loss_weights"]["groups"][group] == {
+            "n": size,
+            "weight": pytest.approx(len(train_rows) / (2 * size), abs=1e-5),
+        }
     predictions = pd.read_csv(run_dir / "predictions/test.csv")
     error = (predictions["age_years_pred"] - predictions["age_years_true"]).abs()
     values = overview_values(study_dir)
     assert values[("age_regression", "test.age_years.mae")] == pytest.approx(error.mean())
     group_mae = error.groupby(predictions["group"]).mean()
-    assert values[("age_regression", "test.age_years.mae_spread")] == pytest.approx(max(group_mae.max() - group_mae.min(),
-        error.groupby(predictions["gender"]).mean().pipe(lambda mae: mae.max() - mae.min())))
+    assert values[("age_regression", "test.age_years.mae_spread")] == pytest.approx(
+        max(
+            group_mae.max() - group_mae.min(),
+            error.groupby(predictions["gender"]).mean().pipe(lambda mae: mae.max() - mae.min()),
+        )
+    )
 
 
 def test_snakemakes_own_report_carries_the_faceaudit_report(study_dir):
@@ -106,7 +125,11 @@ def test_snakemakes_own_report_carries_the_faceaudit_report(study_dir):
 
 def test_changing_one_runs_hyperparameter_retrains_only_that_run(study_dir):
     def modified_times():
-        return {path.relative_to(study_dir): path.stat().st_mtime_ns for path in (study_dir / "results").rglob("*") if path.is_file()}
+        return {
+            path.relative_to(study_dir): path.stat().st_mtime_ns
+            for path in (study_dir / "results").rglob("*")
+            if path.is_file()
+        }
 
     before = modified_times()
     changed = yaml.safe_load(yaml.safe_dump(TINY_STUDY))

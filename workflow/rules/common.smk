@@ -6,7 +6,6 @@ from snakemake.utils import validate
 
 from faceaudit import labels, study
 
-
 validate(config, "../schemas/config.schema.yaml", set_default=True)
 study.check_study(config)
 
@@ -103,8 +102,8 @@ def get_vae_training_params(wildcards):
 
 
 def get_vae_arrays(wildcards):
-    data_dir = run_data_dir(get_vae_run(wildcards))
-    return {"train_images": f"{data_dir}/train.npy", "val_images": f"{data_dir}/val.npy"}
+    files = preprocessed_files(get_vae_run(wildcards))
+    return {key: files[key] for key in ("train_images", "val_images")}
 
 
 def vae_outputs(name):
@@ -121,8 +120,19 @@ VAE_FILES = {
 SEQUENCE_FILES = {"plot": "results/sequence/sine_comparison.png", "scores": "results/sequence/sine_comparison.json"}
 
 
-def run_data_dir(run, dataset=None):
-    return f"results/data/{dataset or run['dataset']}/{run['image_size']}-{run['color']}"
+def preprocessed_outputs(folder):
+    """The preprocess rule's files: {split}_images (.npy) and {split}_rows (.csv) for every split."""
+    return {
+        f"{split}_{kind}": f"{folder}/{split}.{extension}"
+        for split in labels.SPLITS
+        for kind, extension in (("images", "npy"), ("rows", "csv"))
+    }
+
+
+def preprocessed_files(run, dataset=None):
+    """The preprocessed splits a run reads: its own dataset's, or another dataset's at the run's size and colour."""
+    wildcards = {"dataset": dataset or run["dataset"], "size": run["image_size"], "color": run["color"]}
+    return {key: pattern.format(**wildcards) for key, pattern in rules.preprocess.output.items()}
 
 
 def eval_set_dataset_and_split(wildcards):
@@ -131,22 +141,17 @@ def eval_set_dataset_and_split(wildcards):
 
 
 def get_training_arrays(wildcards):
-    data_dir = run_data_dir(get_run(wildcards))
-    return {
-        "train_images": f"{data_dir}/train.npy",
-        "train_rows": f"{data_dir}/train.csv",
-        "val_images": f"{data_dir}/val.npy",
-        "val_rows": f"{data_dir}/val.csv",
-    }
+    files = preprocessed_files(get_run(wildcards))
+    return {key: files[key] for key in ("train_images", "train_rows", "val_images", "val_rows")}
 
 
 def get_eval_arrays(wildcards):
     dataset, split = eval_set_dataset_and_split(wildcards)
-    data_dir = run_data_dir(get_run(wildcards), dataset)
+    files = preprocessed_files(get_run(wildcards), dataset)
     return {
-        "model": f"results/runs/{wildcards.run}/model.keras",
-        "images": f"{data_dir}/{split}.npy",
-        "rows": f"{data_dir}/{split}.csv",
+        "model": rules.train.output.model.format(run=wildcards.run),
+        "images": files[f"{split}_images"],
+        "rows": files[f"{split}_rows"],
     }
 
 
@@ -189,23 +194,37 @@ def get_train_resource(name, get_spec=get_run):
 
 
 def get_run_evaluations(run_name):
+    """The evaluate and fairness rules' files of every eval set of a run."""
+    outputs = {
+        "metrics": rules.evaluate.output.metrics,
+        "fairness": rules.fairness.output.fairness,
+        "figures": rules.evaluate.output.figures,
+        "group_figures": rules.fairness.output.figure,
+    }
     eval_sets = RUNS[run_name]["eval_sets"]
     return {
-        "metrics": [f"results/runs/{run_name}/metrics/{eval_set}.json" for eval_set in eval_sets],
-        "fairness": [f"results/runs/{run_name}/fairness/{eval_set}.json" for eval_set in eval_sets],
-        "figures": [f"results/runs/{run_name}/figures/{eval_set}" for eval_set in eval_sets],
-        "group_figures": [
-            f"results/runs/{run_name}/figures/group_accuracy_{eval_set}.png" for eval_set in eval_sets
-        ],
+        key: [pattern.format(run=run_name, eval_set=eval_set) for eval_set in eval_sets]
+        for key, pattern in outputs.items()
     }
 
 
 def datasets_in_report():
     """Every dataset a run trains or is evaluated on."""
-    return sorted({labels.eval_set_source(run["dataset"], eval_set)[0] for run in ALL_RUNS.values() for eval_set in ["train", *run["eval_sets"]]})
+    return sorted(
+        {
+            labels.eval_set_source(run["dataset"], eval_set)[0]
+            for run in ALL_RUNS.values()
+            for eval_set in ["train", *run["eval_sets"]]
+        }
+    )
 
 
 def get_report_inputs(wildcards):
+    """The report's files as named lists, each in a fixed order that the report script relies on: run_info and
+    curves one per run (RUNS order); metrics, fairness, figures and group_figures one per run and eval set (the
+    run's eval-set order); manifests, rejects, repairs and samples one per dataset (datasets_in_report(), the
+    rule's `datasets` param); vae_run_info, vae_samples and vae_reconstructions one per VAE run (VAE_RUNS order);
+    sequence_plot and sequence_scores one each when the sine-wave comparison is enabled, else none."""
     datasets = datasets_in_report()
     inputs = {
         "run_info": [f"results/runs/{name}/run.json" for name in RUNS],
@@ -217,7 +236,9 @@ def get_report_inputs(wildcards):
     }
     for key in ("metrics", "fairness", "figures", "group_figures"):
         inputs[key] = [path for name in RUNS for path in get_run_evaluations(name)[key]]
-    inputs["vae"] = [path for name in VAE_RUNS for path in vae_outputs(name).values()]
-    if config["sequence_comparison"]["enabled"]:
-        inputs["sequence"] = list(SEQUENCE_FILES.values())
+    for key in ("run_info", "samples", "reconstructions"):
+        inputs[f"vae_{key}"] = [vae_outputs(name)[key] for name in VAE_RUNS]
+    enabled = config["sequence_comparison"]["enabled"]
+    inputs["sequence_plot"] = [SEQUENCE_FILES["plot"]] if enabled else []
+    inputs["sequence_scores"] = [SEQUENCE_FILES["scores"]] if enabled else []
     return inputs

@@ -12,12 +12,14 @@ rule report:
             caption="../report/run_page.rst",
             category="runs",
         ),
+    log:
+        "logs/report/report.log",
     params:
         runs=RUNS,
         vae_runs=VAE_RUNS,
+        # The order of the report's per-dataset inputs (get_report_inputs).
+        datasets=datasets_in_report(),
         config=config,
         workflow_dir=workflow.basedir,
-    log:
-        "logs/report/report.log",
     script:
         "../scripts/report.py"

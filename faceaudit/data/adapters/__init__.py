@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from faceaudit.data.adapters import celeba_attributes, class_folders, fairface_csv, split_lists, synthetic, utkface_names
+from faceaudit.data.adapters import (
+    celeba_attributes,
+    class_folders,
+    fairface_csv,
+    split_lists,
+    synthetic,
+    utkface_names,
+)
 
 ADAPTERS = {
     "synthetic": synthetic.read_source,

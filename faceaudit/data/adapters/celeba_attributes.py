@@ -63,5 +63,6 @@ def add_partition(table: pd.DataFrame, path: Path) -> None:
     table["split"] = codes.map(PARTITIONS).fillna("")
     no_split = (table["split"] == "") & (table["reason"] == "")
     table.loc[no_split, "reason"] = [
-        f"not in {path.name}" if pd.isna(code) else f"unknown partition '{code}' in {path.name}" for code in codes[no_split]
+        f"not in {path.name}" if pd.isna(code) else f"unknown partition '{code}' in {path.name}"
+        for code in codes[no_split]
     ]

@@ -7,7 +7,6 @@ import pandas as pd
 from faceaudit.labels import NUMERIC
 
 
-
 def require_file(path: Path, what: str) -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: {what} is missing")
@@ -37,5 +36,7 @@ def decode_codes(codes: pd.Series, classes: list[str]) -> pd.Series:
 def files_under(folder: Path) -> list[Path]:
     """Every file below `folder` in a stable order, hidden files (.DS_Store, ...) left out."""
     return sorted(
-        path for path in folder.rglob("*") if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     )

@@ -26,5 +26,7 @@ def read_list(path: Path, split: str, label: str, images: str) -> pd.DataFrame:
         if len(fields) == 2:
             rows.append({"path": str(PurePosixPath(images) / fields[0]), label: fields[1], "reason": ""})
         else:
-            rows.append({"path": line.strip(), label: "", "reason": f"{path.name} line {number}: expected 'path label'"})
+            rows.append(
+                {"path": line.strip(), label: "", "reason": f"{path.name} line {number}: expected 'path label'"}
+            )
     return pd.DataFrame(rows, columns=["path", label, "reason"]).assign(split=split)

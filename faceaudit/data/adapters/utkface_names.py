@@ -32,4 +32,6 @@ def row_of(path: Path, root: Path) -> dict:
     row = {"path": path.relative_to(root).as_posix(), "reason": ""}
     if match:
         return row | match.groupdict()
-    return row | dict.fromkeys(FIELDS, "") | {"reason": "file name does not follow age_gender_race_timestamp.jpg.chip.jpg"}
+    return (
+        row | dict.fromkeys(FIELDS, "") | {"reason": "file name does not follow age_gender_race_timestamp.jpg.chip.jpg"}
+    )

@@ -41,14 +41,23 @@ def reasons_by_path(rejects: pd.DataFrame) -> dict:
 # fairface_csv ---------------------------------------------------------------------------------------------------
 
 FAIRFACE_LABELS = {"age": FAIRFACE_AGES, "gender": ["Female", "Male"], "race": ["White", "Black", "Indian"]}
-FAIRFACE_SETTINGS = {"label_files": {"train": "fairface_label_train.csv", "test": "fairface_label_val.csv"}, "images": ""}
+FAIRFACE_SETTINGS = {
+    "label_files": {"train": "fairface_label_train.csv", "test": "fairface_label_val.csv"},
+    "images": "",
+}
 
 
 @pytest.fixture
 def fairface(tmp_path) -> Path:
     ages = ["20-29", "30-39", "9-Mar", "19-Oct", "3-9", "40-49", "19-Oct", "20-29", "50-59", "20-29", "30-39", "30-39"]
     rows = [
-        {"file": f"train/{number}.jpg", "age": age, "gender": ["Female", "Male"][number % 2], "race": ["White", "Black", "Indian"][number % 3], "service_test": "True"}
+        {
+            "file": f"train/{number}.jpg",
+            "age": age,
+            "gender": ["Female", "Male"][number % 2],
+            "race": ["White", "Black", "Indian"][number % 3],
+            "service_test": "True",
+        }
         for number, age in enumerate(ages, start=1)
     ]
     for row in rows:
@@ -57,7 +66,16 @@ def fairface(tmp_path) -> Path:
     (tmp_path / "train/6.jpg").unlink()
     corrupt(tmp_path / "train/8.jpg")
     pd.DataFrame(rows).to_csv(tmp_path / "fairface_label_train.csv", index=False)
-    test_rows = [{"file": f"val/{n}.jpg", "age": "20-29", "gender": ["Female", "Male"][n % 2], "race": "White", "service_test": "False"} for n in range(1, 5)]
+    test_rows = [
+        {
+            "file": f"val/{n}.jpg",
+            "age": "20-29",
+            "gender": ["Female", "Male"][n % 2],
+            "race": "White",
+            "service_test": "False",
+        }
+        for n in range(1, 5)
+    ]
     for row in test_rows:
         write_jpeg(tmp_path / row["file"])
     pd.DataFrame(test_rows).to_csv(tmp_path / "fairface_label_val.csv", index=False)
@@ -99,13 +117,19 @@ def test_fairface_val_file_is_the_test_split_and_val_is_carved_out_of_train(fair
 def test_fairface_missing_label_file_is_named(fairface):
     (fairface / "fairface_label_val.csv").unlink()
 
-    with pytest.raises(FileNotFoundError, match="fairface_label_val.csv: FairFace label file of split 'test' is missing"):
+    with pytest.raises(
+        FileNotFoundError, match="fairface_label_val.csv: FairFace label file of split 'test' is missing"
+    ):
         read_source("fairface_csv", fairface, FAIRFACE_SETTINGS, FAIRFACE_LABELS)
 
 
 # celeba_attributes ----------------------------------------------------------------------------------------------
 
-CELEBA_SETTINGS = {"attributes_file": "list_attr_celeba.txt", "partition_file": "list_eval_partition.txt", "images": "img_align_celeba"}
+CELEBA_SETTINGS = {
+    "attributes_file": "list_attr_celeba.txt",
+    "partition_file": "list_eval_partition.txt",
+    "images": "img_align_celeba",
+}
 CELEBA_LABELS = {"Smiling": ["Not_smiling", "Smiling"], "Male": ["Female", "Male"]}
 
 
@@ -132,7 +156,11 @@ def test_celeba_maps_minus_one_to_the_first_class_and_keeps_the_official_partiti
     _, manifest, _ = manifest_of("celeba_attributes", celeba, CELEBA_SETTINGS, CELEBA_LABELS)
 
     rows = manifest.set_index("path")
-    assert rows.loc["img_align_celeba/000001.jpg", ["Smiling", "Male", "split"]].tolist() == ["Smiling", "Female", "train"]
+    assert rows.loc["img_align_celeba/000001.jpg", ["Smiling", "Male", "split"]].tolist() == [
+        "Smiling",
+        "Female",
+        "train",
+    ]
     assert rows.loc["img_align_celeba/000002.jpg", ["Smiling", "Male"]].tolist() == ["Not_smiling", "Male"]
     assert rows.loc["img_align_celeba/000011.jpg", "split"] == "test"
     assert rows.loc["img_align_celeba/000008.jpg", "split"] == "val"
@@ -168,7 +196,9 @@ def test_celeba_without_partition_is_split_by_fractions(celeba):
 
 
 def test_celeba_subset_size(celeba):
-    _, manifest, rejects = manifest_of("celeba_attributes", celeba, CELEBA_SETTINGS, CELEBA_LABELS, sample_size=6, max_reject_fraction=1)
+    _, manifest, rejects = manifest_of(
+        "celeba_attributes", celeba, CELEBA_SETTINGS, CELEBA_LABELS, sample_size=6, max_reject_fraction=1
+    )
 
     assert len(manifest) + len(rejects) == 6
 
@@ -208,7 +238,9 @@ def test_class_folders_with_split_folders(class_folders):
 
 
 def test_class_folders_without_split_folders_and_whole_dataset_as_test_set(class_folders):
-    _, manifest, _ = manifest_of("class_folders", class_folders, {"images": "faces/test"}, GENDER, split={"val": 0, "test": 1, "seed": 0})
+    _, manifest, _ = manifest_of(
+        "class_folders", class_folders, {"images": "faces/test"}, GENDER, split={"val": 0, "test": 1, "seed": 0}
+    )
 
     assert len(manifest) == 6
     assert set(manifest["split"]) == {"test"}
@@ -222,7 +254,11 @@ def test_class_folders_needs_exactly_one_label(class_folders):
 # split_lists ----------------------------------------------------------------------------------------------------
 
 PESTS = {"pest": ["rice leaf roller", "grub", "wireworm"]}
-LISTS = {"lists": {"train": "train.txt", "val": "val.txt", "test": "test.txt"}, "images": "images", "label_format": "index"}
+LISTS = {
+    "lists": {"train": "train.txt", "val": "val.txt", "test": "test.txt"},
+    "images": "images",
+    "label_format": "index",
+}
 
 
 @pytest.fixture
@@ -269,7 +305,9 @@ UTK_LABELS = {"age": "numeric", "gender": ["Male", "Female"], "race": ["White", 
 def utkface(tmp_path) -> Path:
     for number in range(20):
         age, gender, race = 1 + 4 * number, number % 2, number % 5
-        write_jpeg(tmp_path / "UTKFace" / f"{age}_{gender}_{race}_2017011617452{number:04d}.jpg.chip.jpg", value=10 * number)
+        write_jpeg(
+            tmp_path / "UTKFace" / f"{age}_{gender}_{race}_2017011617452{number:04d}.jpg.chip.jpg", value=10 * number
+        )
     write_jpeg(tmp_path / "UTKFace/39_1_20170116174525125.jpg.chip.jpg")  # no race: malformed
     write_jpeg(tmp_path / "UTKFace/30_0_7_20170116174525125.jpg.chip.jpg")  # race code 7 does not exist
     corrupt(tmp_path / "UTKFace/5_1_1_20170116174520001.jpg.chip.jpg")
@@ -280,7 +318,10 @@ def test_utkface_reads_labels_from_names_and_rejects_malformed_ones(utkface):
     _, manifest, rejects = manifest_of("utkface_names", utkface, {"images": "UTKFace"}, UTK_LABELS)
 
     reasons = reasons_by_path(rejects)
-    assert reasons["UTKFace/39_1_20170116174525125.jpg.chip.jpg"] == "file name does not follow age_gender_race_timestamp.jpg.chip.jpg"
+    assert (
+        reasons["UTKFace/39_1_20170116174525125.jpg.chip.jpg"]
+        == "file name does not follow age_gender_race_timestamp.jpg.chip.jpg"
+    )
     assert reasons["UTKFace/30_0_7_20170116174525125.jpg.chip.jpg"].startswith("unknown race value '7'")
     assert reasons["UTKFace/5_1_1_20170116174520001.jpg.chip.jpg"].startswith("undecodable image:")
     assert len(manifest) == 19
@@ -295,6 +336,7 @@ def test_utkface_age_must_be_declared_numeric(utkface):
 
 # numeric labels and sampling, any layout -------------------------------------------------------------------------
 
+
 @pytest.fixture
 def one_image(tmp_path) -> Path:
     write_jpeg(tmp_path / "face.jpg")
@@ -307,16 +349,24 @@ def test_numeric_label_must_be_a_finite_number(one_image):
     manifest, rejects = build_manifest(source, one_image, {"age": "numeric", "gender": ["Female", "Male"]}, SPLIT, 1.0)
 
     assert manifest["age"].tolist() == ["31", "2.5"]
-    assert rejects["reason"].tolist() == ["age value 'abc' is not a number", "age value 'inf' is not a number", "missing value for label 'age'"]
+    assert rejects["reason"].tolist() == [
+        "age value 'abc' is not a number",
+        "age value 'inf' is not a number",
+        "missing value for label 'age'",
+    ]
 
 
 def test_sample_fraction_is_seeded_and_stratified(one_image):
     for number in range(200):
         os.link(one_image / "face.jpg", one_image / f"{number}.jpg")
-    source = pd.DataFrame({"path": [f"{number}.jpg" for number in range(200)], "gender": ["Female"] * 150 + ["Male"] * 50})
+    source = pd.DataFrame(
+        {"path": [f"{number}.jpg" for number in range(200)], "gender": ["Female"] * 150 + ["Male"] * 50}
+    )
 
     def sample(fraction=1.0, size=None, seed=0):
-        manifest, _ = build_manifest(source, one_image, GENDER, SPLIT | {"seed": seed}, 0.0, sample_fraction=fraction, sample_size=size)
+        manifest, _ = build_manifest(
+            source, one_image, GENDER, SPLIT | {"seed": seed}, 0.0, sample_fraction=fraction, sample_size=size
+        )
         return manifest
 
     assert sample(0.2)["gender"].value_counts().to_dict() == {"Female": 30, "Male": 10}

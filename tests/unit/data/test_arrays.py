@@ -63,7 +63,9 @@ def manifest_on_disk(tmp_path) -> pd.DataFrame:
     for number in range(6):
         path = f"images/{number}.jpg"
         Image.fromarray(np.full((64, 48, 3), 40 * number, dtype=np.uint8)).save(tmp_path / path, quality=95)
-        rows.append({"path": path, "split": "test" if number % 3 == 1 else "train", "gender": GENDER["gender"][number % 2]})
+        rows.append(
+            {"path": path, "split": "test" if number % 3 == 1 else "train", "gender": GENDER["gender"][number % 2]}
+        )
     return pd.DataFrame(rows)
 
 
@@ -126,12 +128,17 @@ def test_encode_labels_names_an_unknown_value():
 
 def numbered_images(tmp_path: Path, n: int) -> np.ndarray:
     """Image i is constant-valued i, saved and memory-mapped back like a preprocessed split."""
-    np.save(tmp_path / "numbered.npy", np.broadcast_to(np.arange(n, dtype=np.uint8)[:, None, None, None], (n, 4, 4, 1)).copy())
+    np.save(
+        tmp_path / "numbered.npy",
+        np.broadcast_to(np.arange(n, dtype=np.uint8)[:, None, None, None], (n, 4, 4, 1)).copy(),
+    )
     return np.load(tmp_path / "numbered.npy", mmap_mode="r")
 
 
 def epoch(dataset) -> list[tuple[np.ndarray, dict]]:
-    return [(images.numpy(), {target: values.numpy() for target, values in labels.items()}) for images, labels in dataset]
+    return [
+        (images.numpy(), {target: values.numpy() for target, values in labels.items()}) for images, labels in dataset
+    ]
 
 
 def test_shuffled_batches_keep_each_image_with_its_labels_and_cover_the_split_once(tmp_path):

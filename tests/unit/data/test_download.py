@@ -88,7 +88,11 @@ def server():
 
 @pytest.fixture
 def places(tmp_path) -> dict:
-    return {"downloads": tmp_path / "downloads", "destination": tmp_path / "data", "lock_path": tmp_path / "checksums.lock.yaml"}
+    return {
+        "downloads": tmp_path / "downloads",
+        "destination": tmp_path / "data",
+        "lock_path": tmp_path / "checksums.lock.yaml",
+    }
 
 
 def test_good_files_are_checked_extracted_and_copied(server, places):

@@ -71,7 +71,10 @@ def test_every_other_row_is_in_the_manifest_with_its_labels(damaged_dataset):
     assert not set(manifest["path"]) & set(rejects["path"])
     accepted = source[~source["file"].isin(rejects["path"])]
     assert manifest["path"].tolist() == accepted["file"].tolist()
-    assert manifest[["gender", "age", "group"]].to_numpy().tolist() == accepted[["gender", "age", "group"]].to_numpy().tolist()
+    assert (
+        manifest[["gender", "age", "group"]].to_numpy().tolist()
+        == accepted[["gender", "age", "group"]].to_numpy().tolist()
+    )
     assert all((damaged_dataset / path).is_file() for path in manifest["path"])
 
 

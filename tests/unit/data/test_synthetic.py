@@ -31,7 +31,11 @@ def generate(out_dir: Path, **overrides) -> pd.DataFrame:
 
 def gray_pixels(out_dir: Path, labels: pd.DataFrame, size: int = 16) -> np.ndarray:
     return np.stack(
-        [np.asarray(Image.open(out_dir / file).convert("L").resize((size, size), Image.LANCZOS), dtype=float).ravel() / 255 for file in labels["file"]]
+        [
+            np.asarray(Image.open(out_dir / file).convert("L").resize((size, size), Image.LANCZOS), dtype=float).ravel()
+            / 255
+            for file in labels["file"]
+        ]
     )
 
 
@@ -203,10 +207,25 @@ def test_bad_arguments_raise_value_error_naming_the_value(tmp_path, overrides, m
 
 def test_configured_skin_tone_overrides_the_spacing(tmp_path):
     groups = [{"name": "A", "share": 1, "skin_tone": 1.0}, {"name": "B", "share": 1, "skin_tone": 1.0}]
-    labels = generate_synthetic_dataset(tmp_path, n_images=40, image_size=32, seed=2, signal=0.9, groups=groups,
-                                        gender_classes=["Female", "Male"], age_classes=["young", "old"])
+    labels = generate_synthetic_dataset(
+        tmp_path,
+        n_images=40,
+        image_size=32,
+        seed=2,
+        signal=0.9,
+        groups=groups,
+        gender_classes=["Female", "Male"],
+        age_classes=["young", "old"],
+    )
     assert set(labels["group"]) == {"A", "B"}
     with pytest.raises(ValueError, match="skin_tone of group 'A'"):
-        generate_synthetic_dataset(tmp_path, n_images=4, image_size=32, seed=2, signal=0.9,
-                                   groups=[{"name": "A", "share": 1, "skin_tone": 2}],
-                                   gender_classes=["Female", "Male"], age_classes=["young", "old"])
+        generate_synthetic_dataset(
+            tmp_path,
+            n_images=4,
+            image_size=32,
+            seed=2,
+            signal=0.9,
+            groups=[{"name": "A", "share": 1, "skin_tone": 2}],
+            gender_classes=["Female", "Male"],
+            age_classes=["young", "old"],
+        )

@@ -42,9 +42,16 @@ def three_group_table():
     """
     return table(
         [
-            ("C", "Male", "Female"), ("C", "Female", "Female"),
-            ("A", "Male", "Male"), ("A", "Male", "Male"), ("A", "Female", "Male"), ("A", "Female", "Female"),
-            ("B", "Male", "Male"), ("B", "Male", "Female"), ("B", "Female", "Female"), ("B", "Female", "Female"),
+            ("C", "Male", "Female"),
+            ("C", "Female", "Female"),
+            ("A", "Male", "Male"),
+            ("A", "Male", "Male"),
+            ("A", "Female", "Male"),
+            ("A", "Female", "Female"),
+            ("B", "Male", "Male"),
+            ("B", "Male", "Female"),
+            ("B", "Female", "Female"),
+            ("B", "Female", "Female"),
         ]
     )
 
@@ -115,11 +122,17 @@ def test_undefined_rates_are_none():
     # no positives and no positive predictions.  X's rest selects nobody
     # (DI infinite) and Y's TPR has no positives to divide by.
     audit = audit_fairness(
-        table([
-            ("X", "Male", "Male"), ("X", "Female", "Male"),
-            ("Y", "Female", "Female"), ("Y", "Female", "Female"),
-        ]),
-        GENDER, ["group"], {},
+        table(
+            [
+                ("X", "Male", "Male"),
+                ("X", "Female", "Male"),
+                ("Y", "Female", "Female"),
+                ("Y", "Female", "Female"),
+            ]
+        ),
+        GENDER,
+        ["group"],
+        {},
     )["gender"]["group"]
     assert audit["groups"]["Y"]["tpr"] is None
     assert only(audit["vs_rest"]["X"], AIF360_METRICS) == {
@@ -193,7 +206,10 @@ def test_aif360_import_is_quiet_and_leaves_logging_as_it_was():
         key: value for key, value in __import__("os").environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"
     }
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=environment_without_tf_level,
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=environment_without_tf_level,
         cwd=__import__("pathlib").Path(__file__).parent,
     )
     assert result.returncode == 0, result.stderr
@@ -223,7 +239,10 @@ def test_intervals_surround_the_estimates_and_can_be_turned_off(three_group_audi
     assert low <= by_group["vs_rest"]["A"]["statistical_parity_difference"] <= high
     assert by_group["accuracy_gap_ci"][1] >= by_group["accuracy_gap"]
     unresampled = audit_fairness(three_group_table(), GENDER, ["group"], {"gender": "Male"}, resamples=0)
-    assert unresampled["gender"]["group"]["accuracy_vs_rest"]["C"] == {"difference": pytest.approx(1 / 2 - 6 / 8), "ci": None}
+    assert unresampled["gender"]["group"]["accuracy_vs_rest"]["C"] == {
+        "difference": pytest.approx(1 / 2 - 6 / 8),
+        "ci": None,
+    }
     assert "accuracy_ci" not in unresampled["gender"]["group"]["groups"]["A"]
 
 
@@ -239,12 +258,14 @@ def test_privileged_group_against_everyone_else():
     privileged = audit["gender"]["group"]["privileged"]
     # Unprivileged B+C: selection 1/6, TPR 1/3, FPR 0; privileged A: selection 3/4, TPR 1, FPR 1/2.
     assert privileged["privileged_group"] == "A"
-    assert only(privileged, AIF360_METRICS) == pytest.approx({
-        "disparate_impact": (1 / 6) / (3 / 4),
-        "statistical_parity_difference": 1 / 6 - 3 / 4,
-        "equal_opportunity_difference": 1 / 3 - 1,
-        "average_odds_difference": ((0 - 1 / 2) + (1 / 3 - 1)) / 2,
-    })
+    assert only(privileged, AIF360_METRICS) == pytest.approx(
+        {
+            "disparate_impact": (1 / 6) / (3 / 4),
+            "statistical_parity_difference": 1 / 6 - 3 / 4,
+            "equal_opportunity_difference": 1 / 3 - 1,
+            "average_odds_difference": ((0 - 1 / 2) + (1 / 3 - 1)) / 2,
+        }
+    )
 
 
 def test_intersections_are_audited_as_one_attribute():
@@ -252,8 +273,14 @@ def test_intersections_are_audited_as_one_attribute():
     predictions["age_true"] = ["old", "young"] * 5
     predictions["age_pred"] = ["old"] * 10
     predictions["band"] = ["x", "y"] * 5
-    audit = audit_fairness(predictions, {"age": ["young", "old"], **GENDER}, ["group", "band"], {},
-                           intersections=[["group", "band"], ["gender", "group"]], resamples=50)
+    audit = audit_fairness(
+        predictions,
+        {"age": ["young", "old"], **GENDER},
+        ["group", "band"],
+        {},
+        intersections=[["group", "band"], ["gender", "group"]],
+        resamples=50,
+    )
     by_intersection = audit["age"]["group+band"]["groups"]
     assert set(by_intersection) == {"A+x", "A+y", "B+x", "B+y", "C+x", "C+y"}
     assert only(by_intersection["C+x"], ["n", "accuracy"]) == {"n": 1, "accuracy": 1.0}
@@ -265,7 +292,9 @@ def test_multiclass_targets_get_per_class_tpr_gaps():
     predictions = three_group_table()
     predictions["age_true"] = ["0-2", "3-9", "0-2", "10-19", "3-9", "3-9", "10-19", "0-2", "0-2", "3-9"]
     predictions["age_pred"] = ["0-2", "0-2", "0-2", "10-19", "3-9", "0-2", "10-19", "0-2", "3-9", "3-9"]
-    gaps = audit_fairness(predictions, {"age": ["0-2", "3-9", "10-19"]}, ["group"], {})["age"]["group"]["class_tpr_gaps"]
+    gaps = audit_fairness(predictions, {"age": ["0-2", "3-9", "10-19"]}, ["group"], {})["age"]["group"][
+        "class_tpr_gaps"
+    ]
     # 3-9: A has rows 4, 5 (one right), B row 9 (right), C row 1 (wrong).
     assert gaps["3-9"]["tpr"] == {"A": 0.5, "B": 1.0, "C": 0.0}
     assert gaps["3-9"]["gap"] == 1.0
@@ -273,12 +302,14 @@ def test_multiclass_targets_get_per_class_tpr_gaps():
 
 
 def test_regression_bias_is_the_spread_of_group_mae():
-    predictions = pd.DataFrame({
-        "path": [f"{index}.jpg" for index in range(6)],
-        "age_true": [20, 30, 40, 20, 30, 40],
-        "age_pred": [21, 29, 40, 30, 20, 46],  # group A errors 1, 1, 0; group B errors 10, 10, 6
-        "group": ["A", "A", "A", "B", "B", "B"],
-    })
+    predictions = pd.DataFrame(
+        {
+            "path": [f"{index}.jpg" for index in range(6)],
+            "age_true": [20, 30, 40, 20, 30, 40],
+            "age_pred": [21, 29, 40, 30, 20, 46],  # group A errors 1, 1, 0; group B errors 10, 10, 6
+            "group": ["A", "A", "A", "B", "B", "B"],
+        }
+    )
     audit = audit_fairness(predictions, {"age": "numeric"}, ["group"], {}, resamples=200)["age"]["group"]
     assert audit["groups"]["A"]["mae"] == pytest.approx(2 / 3)
     assert audit["groups"]["B"]["mean_error"] == pytest.approx((10 - 10 + 6) / 3)

@@ -39,9 +39,9 @@ def ten_row_table():
 def three_class_table():
     """Rows = true, columns = predicted over classes (a, b, c):
 
-        a: 3 1 0
-        b: 1 2 1
-        c: 0 2 2
+    a: 3 1 0
+    b: 1 2 1
+    c: 0 2 2
     """
     pairs = [("a", "a")] * 3 + [("a", "b")] + [("b", "a")] + [("b", "b")] * 2 + [("b", "c")]
     pairs += [("c", "b")] * 2 + [("c", "c")] * 2
@@ -107,8 +107,9 @@ def test_unknown_positive_class_is_an_error():
 
 
 def test_perfect_separation_has_auc_one():
-    table = binary_table(["Male", "Male", "Female", "Female"], ["Male", "Male", "Female", "Female"],
-                         male_scores=[0.9, 0.8, 0.3, 0.1])
+    table = binary_table(
+        ["Male", "Male", "Female", "Female"], ["Male", "Male", "Female", "Female"], male_scores=[0.9, 0.8, 0.3, 0.1]
+    )
     roc = compute_metrics(table, GENDER, {})["gender"]["roc"]
     assert roc["auc"] == 1.0
     assert roc["fpr"][0] == 0.0 and roc["tpr"][-1] == 1.0
@@ -119,15 +120,21 @@ def test_perfect_separation_has_auc_one():
 def test_auc_counts_the_correctly_ordered_pairs():
     # Positives score 0.9, 0.6, 0.4; negatives 0.7, 0.3, 0.2: 7 of the 9
     # (positive, negative) pairs have the positive scored higher.
-    table = binary_table(["Male"] * 3 + ["Female"] * 3, ["Male", "Male", "Female", "Male", "Female", "Female"],
-                         male_scores=[0.9, 0.6, 0.4, 0.7, 0.3, 0.2])
+    table = binary_table(
+        ["Male"] * 3 + ["Female"] * 3,
+        ["Male", "Male", "Female", "Male", "Female", "Female"],
+        male_scores=[0.9, 0.6, 0.4, 0.7, 0.3, 0.2],
+    )
     roc = compute_metrics(table, GENDER, {})["gender"]["roc"]
     assert roc["auc"] == pytest.approx(7 / 9)
 
 
 def test_auc_follows_the_positive_class_score_column():
-    table = binary_table(["Male"] * 3 + ["Female"] * 3, ["Male", "Male", "Female", "Male", "Female", "Female"],
-                         male_scores=[0.9, 0.6, 0.4, 0.7, 0.3, 0.2])
+    table = binary_table(
+        ["Male"] * 3 + ["Female"] * 3,
+        ["Male", "Male", "Female", "Male", "Female", "Female"],
+        male_scores=[0.9, 0.6, 0.4, 0.7, 0.3, 0.2],
+    )
     roc = compute_metrics(table, GENDER, {"gender": "Female"})["gender"]["roc"]
     assert roc["auc"] == pytest.approx(7 / 9)
 
@@ -254,8 +261,16 @@ def test_regression_target_gets_mae_rmse_bias_and_r2():
     table = pd.DataFrame({"path": ["a", "b", "c", "d"], "age_true": [20, 30, 40, 50], "age_pred": [22, 27, 40, 55]})
     metrics = compute_metrics(table, {"age": "numeric"}, {})["age"]
     # errors +2 -3 0 +5
-    assert metrics == pytest.approx({"kind": "regression", "n": 4, "mae": 10 / 4, "rmse": (38 / 4) ** 0.5,
-                                     "mean_error": 4 / 4, "r2": 1 - (38 / 4) / 125})
+    assert metrics == pytest.approx(
+        {
+            "kind": "regression",
+            "n": 4,
+            "mae": 10 / 4,
+            "rmse": (38 / 4) ** 0.5,
+            "mean_error": 4 / 4,
+            "r2": 1 - (38 / 4) / 125,
+        }
+    )
 
 
 def test_regression_value_that_is_not_a_number_is_named():

@@ -36,7 +36,10 @@ def test_multitask_model_has_one_softmax_output_per_target():
     model = build_model("multitask_cnn", (32, 32, 3), {"gender": 2, "age": 9})
 
     assert sorted(model.output_names) == ["age", "gender"]
-    assert {target: tuple(tensor.shape) for target, tensor in model.output.items()} == {"gender": (None, 2), "age": (None, 9)}
+    assert {target: tuple(tensor.shape) for target, tensor in model.output.items()} == {
+        "gender": (None, 2),
+        "age": (None, 9),
+    }
     for target in ("gender", "age"):
         assert model.get_layer(target).activation is keras.activations.softmax
     scores = model.predict(np.random.default_rng(0).integers(0, 256, (3, 32, 32, 3)).astype("uint8"), verbose=0)
@@ -117,11 +120,18 @@ def test_class_scores_turn_a_sigmoid_output_into_two_class_columns():
 
 
 def test_models_that_are_not_classifiers_point_to_their_builder():
-    with pytest.raises(ValueError, match="'vae' is not a target classifier: build it with faceaudit.models.vae.build_vae"):
+    with pytest.raises(
+        ValueError, match="'vae' is not a target classifier: build it with faceaudit.models.vae.build_vae"
+    ):
         build_model("vae", GRAY_32, {"gender": 2})
-    with pytest.raises(ValueError, match="'lstm' is not a target classifier: build it with faceaudit.models.sequence.build_sequence_model"):
+    with pytest.raises(
+        ValueError,
+        match="'lstm' is not a target classifier: build it with faceaudit.models.sequence.build_sequence_model",
+    ):
         build_model("lstm", GRAY_32, {"gender": 2})
-    with pytest.raises(ValueError, match="head and weights apply to transfer backbones only; 'mlp' got head='dense_128_32'"):
+    with pytest.raises(
+        ValueError, match="head and weights apply to transfer backbones only; 'mlp' got head='dense_128_32'"
+    ):
         build_model("mlp", GRAY_32, {"gender": 2}, head="dense_128_32")
 
 
@@ -141,7 +151,9 @@ def face_files(tmp_path_factory):
         ("multitask_cnn", 32, "rgb", {"gender": 2, "age": 9}),
     ],
 )
-def test_model_trains_a_step_on_real_images_and_reloads_with_identical_predictions(name, size, color, targets, face_files, tmp_path):
+def test_model_trains_a_step_on_real_images_and_reloads_with_identical_predictions(
+    name, size, color, targets, face_files, tmp_path
+):
     images = load_faces(face_files, size, color)
     labels = {target: np.arange(len(images)) % num_classes for target, num_classes in targets.items()}
     model = build_model(name, images.shape[1:], targets, pixel_range=(float(images.min()), float(images.max())))

@@ -24,7 +24,9 @@ def face_files(tmp_path_factory):
         ("inception_resnet_v2", 75, "rgb", "classifier", 54_336_736),  # 75x75 is its smallest input
     ],
 )
-def test_transfer_model_trains_a_step_on_real_images_and_reloads(name, size, color, head, backbone_parameters, face_files, tmp_path):
+def test_transfer_model_trains_a_step_on_real_images_and_reloads(
+    name, size, color, head, backbone_parameters, face_files, tmp_path
+):
     images = load_faces(face_files, size, color)
     labels = np.array([0, 1, 1, 0])
     model = build_model(name, images.shape[1:], {"gender": 2}, head=head)
@@ -66,7 +68,9 @@ def test_backbone_built_from_a_weights_file_has_those_weights(tmp_path):
 
 
 def test_a_missing_weights_file_is_named(tmp_path):
-    with pytest.raises(ValueError, match="weights must be 'imagenet', null or an existing weights file, got '.*missing.weights.h5'"):
+    with pytest.raises(
+        ValueError, match="weights must be 'imagenet', null or an existing weights file, got '.*missing.weights.h5'"
+    ):
         build_model("vgg16", (32, 32, 3), {"gender": 2}, weights=str(tmp_path / "missing.weights.h5"))
 
 
@@ -76,7 +80,9 @@ def test_grayscale_is_tiled_to_rgb_before_the_backbone_preprocessing():
         preprocessing = transfer.BackbonePreprocessing(name)
         expected = transfer.application_module(name).preprocess_input(np.repeat(gray, 3, axis=-1))
         np.testing.assert_allclose(keras.ops.convert_to_numpy(preprocessing(gray)), expected, rtol=1e-6)
-    scaled = keras.ops.convert_to_numpy(transfer.BackbonePreprocessing("inception_resnet_v2")(np.array([[[[0.0], [255.0]]]])))
+    scaled = keras.ops.convert_to_numpy(
+        transfer.BackbonePreprocessing("inception_resnet_v2")(np.array([[[[0.0], [255.0]]]]))
+    )
     np.testing.assert_allclose(scaled[..., 0], [[[-1.0, 1.0]]])
 
 
@@ -96,15 +102,21 @@ def test_fine_tuning_steps_freeze_and_unfreeze_the_right_parts():
     transfer.unfreeze_last_layers(model, 10)
     trainable = [layer.name for layer in backbone.layers if layer.trainable and layer.weights]
     last_ten = backbone.layers[-10:]
-    assert trainable == [layer.name for layer in last_ten if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
+    assert trainable == [
+        layer.name for layer in last_ten if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)
+    ]
     assert any(isinstance(layer, keras.layers.BatchNormalization) for layer in last_ten)
-    assert len(model.trainable_weights) == head_weights + sum(len(backbone.get_layer(name).trainable_weights) for name in trainable)
+    assert len(model.trainable_weights) == head_weights + sum(
+        len(backbone.get_layer(name).trainable_weights) for name in trainable
+    )
 
 
 def test_bad_transfer_settings_are_named():
     with pytest.raises(ValueError, match="unknown head 'mlp_head'; known heads"):
         build_model("vgg16", (32, 32, 3), {"gender": 2}, head="mlp_head")
-    with pytest.raises(ValueError, match="flatten_128_sigmoid head has one sigmoid output for binary targets; 'age' has 9 classes"):
+    with pytest.raises(
+        ValueError, match="flatten_128_sigmoid head has one sigmoid output for binary targets; 'age' has 9 classes"
+    ):
         build_model("vgg16", (32, 32, 3), {"age": 9}, head="flatten_128_sigmoid")
     model = build_model("vgg16", (32, 32, 3), {"gender": 2})
     with pytest.raises(ValueError, match="unknown trainable part 'top'"):
@@ -123,8 +135,16 @@ def test_imagenet_weights_that_cannot_be_downloaded_say_how_to_pre_stage_them(tm
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        monkeypatch.setattr(vgg16_application, "WEIGHTS_PATH_NO_TOP", f"http://127.0.0.1:{server.server_port}/vgg16_notop.h5")
-        with pytest.raises(RuntimeError, match=r"vgg16: Keras could not download the ImageNet weights .*pre-stage Keras's weight file in .*models.*weights: <file>"):
+        monkeypatch.setattr(
+            vgg16_application, "WEIGHTS_PATH_NO_TOP", f"http://127.0.0.1:{server.server_port}/vgg16_notop.h5"
+        )
+        with pytest.raises(
+            RuntimeError,
+            match=(
+                r"vgg16: Keras could not download the ImageNet weights "
+                r".*pre-stage Keras's weight file in .*models.*weights: <file>"
+            ),
+        ):
             transfer.make_backbone("vgg16", (32, 32), "imagenet")
     finally:
         server.shutdown()

@@ -45,9 +45,18 @@ def test_vae_trains_on_faces_writes_both_grids_and_reloads(color, reconstruction
     model.save(tmp_path / "vae.keras")
     reloaded = keras.models.load_model(tmp_path / "vae.keras")
 
-    assert set(history.history) == {"loss", "reconstruction_loss", "kl_loss", "val_loss", "val_reconstruction_loss", "val_kl_loss"}
+    assert set(history.history) == {
+        "loss",
+        "reconstruction_loss",
+        "kl_loss",
+        "val_loss",
+        "val_reconstruction_loss",
+        "val_kl_loss",
+    }
     assert all(np.isfinite(values).all() for values in history.history.values())
-    np.testing.assert_allclose(history.history["loss"], np.add(history.history["reconstruction_loss"], history.history["kl_loss"]), rtol=1e-5)
+    np.testing.assert_allclose(
+        history.history["loss"], np.add(history.history["reconstruction_loss"], history.history["kl_loss"]), rtol=1e-5
+    )
     reconstructions = vae_figures.reconstruct(model, images)
     assert reconstructions.shape == images.shape and 0.0 <= reconstructions.min() and reconstructions.max() <= 1.0
     np.testing.assert_array_equal(vae_figures.reconstruct(reloaded, images), reconstructions)

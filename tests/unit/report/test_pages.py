@@ -10,7 +10,7 @@ import pytest
 from faceaudit.evaluation.fairness import audit_fairness
 from faceaudit.evaluation.metrics import compute_metrics
 from faceaudit.evaluation.plots import plot_group_accuracy, plot_metrics, plot_training_curves
-from faceaudit.report import write_report
+from faceaudit.report import report_files, write_report
 
 GENDER = ["Female", "Male"]
 ODD_GROUP = "<b>Group & Co</b>"
@@ -20,12 +20,16 @@ def predictions_table() -> pd.DataFrame:
     truth = ["Male", "Male", "Female", "Female", "Male", "Female", "Male", "Female"]
     predicted = ["Male", "Female", "Female", "Male", "Male", "Female", "Male", "Female"]
     score = [0.9, 0.4, 0.2, 0.6, 0.8, 0.1, 0.7, 0.3]
-    return pd.DataFrame({
-        "path": [f"images/{index}.jpg" for index in range(8)],
-        "gender_true": truth, "gender_pred": predicted,
-        "gender_score_0": [1 - value for value in score], "gender_score_1": score,
-        "group": ["A", "A", "A", "A", ODD_GROUP, ODD_GROUP, ODD_GROUP, ODD_GROUP],
-    })
+    return pd.DataFrame(
+        {
+            "path": [f"images/{index}.jpg" for index in range(8)],
+            "gender_true": truth,
+            "gender_pred": predicted,
+            "gender_score_0": [1 - value for value in score],
+            "gender_score_1": score,
+            "group": ["A", "A", "A", "A", ODD_GROUP, ODD_GROUP, ODD_GROUP, ODD_GROUP],
+        }
+    )
 
 
 def write_run(runs_dir, name: str, correct_rows: int = 8, grid_point: dict | None = None) -> dict:
@@ -41,35 +45,95 @@ def write_run(runs_dir, name: str, correct_rows: int = 8, grid_point: dict | Non
     (run_dir / "fairness/test.json").write_text(json.dumps(audit))
     plot_metrics(metrics, run_dir / "figures/test")
     plot_group_accuracy(audit, run_dir / "figures/group_accuracy_test.png")
-    pd.DataFrame({"epoch": [0, 1], "accuracy": [0.6, 0.8], "loss": [0.7, 0.5], "val_accuracy": [0.55, 0.75],
-                  "val_loss": [0.72, 0.6]}).to_csv(run_dir / "history.csv", index=False)
+    pd.DataFrame(
+        {
+            "epoch": [0, 1],
+            "accuracy": [0.6, 0.8],
+            "loss": [0.7, 0.5],
+            "val_accuracy": [0.55, 0.75],
+            "val_loss": [0.72, 0.6],
+        }
+    ).to_csv(run_dir / "history.csv", index=False)
     plot_training_curves(run_dir / "history.csv", run_dir / "figures/training_curves.png")
-    spec = {"run": name, "experiment": name.split("__")[0], "dataset": "faces", "model": "small_cnn", "targets": {"gender": GENDER},
-            "image_size": 16, "color": "gray", "grid_point": grid_point or {}, "seed": 1, "eval_sets": ["test"],
-            "hyperparameters": {"learning_rate": 0.001, "batch_size": 8, "epochs": 2, "optimizer": "adam"}}
-    info = {**spec, "parameters": 1234, "architecture": "Dense <layer>", "epochs_completed": 2, "training_seconds": 3.5,
-            "images_per_second": [100.0, 120.0], "host": "node1", "slurm_job_id": None, "gpus": [],
-            "tensorflow_version": "2.x", "keras_version": "3.x", "threads": 1, "pixel_range": [0.0, 255.0]}
+    spec = {
+        "run": name,
+        "experiment": name.split("__")[0],
+        "dataset": "faces",
+        "model": "small_cnn",
+        "targets": {"gender": GENDER},
+        "image_size": 16,
+        "color": "gray",
+        "grid_point": grid_point or {},
+        "seed": 1,
+        "eval_sets": ["test"],
+        "hyperparameters": {"learning_rate": 0.001, "batch_size": 8, "epochs": 2, "optimizer": "adam"},
+    }
+    info = {
+        **spec,
+        "parameters": 1234,
+        "architecture": "Dense <layer>",
+        "epochs_completed": 2,
+        "training_seconds": 3.5,
+        "images_per_second": [100.0, 120.0],
+        "host": "node1",
+        "slurm_job_id": None,
+        "gpus": [],
+        "tensorflow_version": "2.x",
+        "keras_version": "3.x",
+        "threads": 1,
+        "pixel_range": [0.0, 255.0],
+    }
     (run_dir / "run.json").write_text(json.dumps(info))
     return spec
 
 
+def declared_inputs(root, runs: dict, datasets: list[str]) -> dict:
+    """The report rule's named inputs for runs and datasets written under root (as get_report_inputs lists them)."""
+    evaluations = [(name, eval_set) for name, run in runs.items() for eval_set in run["eval_sets"]]
+    return {
+        "run_info": [root / "runs" / name / "run.json" for name in runs],
+        "curves": [root / "runs" / name / "figures/training_curves.png" for name in runs],
+        "metrics": [root / "runs" / name / f"metrics/{eval_set}.json" for name, eval_set in evaluations],
+        "fairness": [root / "runs" / name / f"fairness/{eval_set}.json" for name, eval_set in evaluations],
+        "figures": [root / "runs" / name / f"figures/{eval_set}" for name, eval_set in evaluations],
+        "group_figures": [
+            root / "runs" / name / f"figures/group_accuracy_{eval_set}.png" for name, eval_set in evaluations
+        ],
+        "manifests": [root / "data" / dataset / "manifest.csv" for dataset in datasets],
+        "rejects": [root / "data" / dataset / "rejects.csv" for dataset in datasets],
+        "repairs": [root / "data" / dataset / "repairs.csv" for dataset in datasets],
+        "samples": [root / "data" / dataset / "samples.png" for dataset in datasets],
+    }
+
+
+def report_inputs(root, runs: dict, datasets: list[str]) -> dict:
+    return report_files(declared_inputs(root, runs, datasets), runs, {}, datasets)
+
+
 @pytest.fixture
 def report(tmp_path):
-    runs = {"first": write_run(tmp_path / "runs", "first", correct_rows=0),
-            "second": write_run(tmp_path / "runs", "second", correct_rows=3)}
+    runs = {
+        "first": write_run(tmp_path / "runs", "first", correct_rows=0),
+        "second": write_run(tmp_path / "runs", "second", correct_rows=3),
+    }
     for learning_rate, batch_size, correct in ((0.1, 8, 1), (0.1, 16, 2), (0.01, 8, 4), (0.01, 16, 5)):
         name = f"sweep__bs{batch_size}_lr{learning_rate:g}"
-        runs[name] = write_run(tmp_path / "runs", name, correct, {"batch_size": batch_size, "learning_rate": learning_rate})
+        grid_point = {"batch_size": batch_size, "learning_rate": learning_rate}
+        runs[name] = write_run(tmp_path / "runs", name, correct, grid_point)
     data_dir = tmp_path / "data" / "faces"
     data_dir.mkdir(parents=True)
-    pd.DataFrame({"path": ["a.jpg", "b.jpg"], "split": ["train", "test"], "gender": GENDER}).to_csv(data_dir / "manifest.csv", index=False)
-    pd.DataFrame({"path": ["c.jpg"], "gender": ["X"], "reason": ["unknown gender value 'X'"]}).to_csv(data_dir / "rejects.csv", index=False)
-    config = {"datasets": {"faces": {"layout": "synthetic", "labels": {"gender": GENDER}, "synthetic": {"n_images": 8},
-                                     "fairface_csv": {"images": ""}}},
-              "experiments": {"first": {"model": "small_cnn"}}}
+    pd.DataFrame({"path": ["a.jpg", "b.jpg"], "split": ["train", "test"], "gender": GENDER}).to_csv(
+        data_dir / "manifest.csv", index=False
+    )
+    pd.DataFrame({"path": ["c.jpg"], "gender": ["X"], "reason": ["unknown gender value 'X'"]}).to_csv(
+        data_dir / "rejects.csv", index=False
+    )
+    config = {
+        "datasets": {"faces": {"layout": "synthetic", "labels": {"gender": GENDER}, "synthetic": {"n_images": 8}}},
+        "experiments": {"first": {"model": "small_cnn"}},
+    }
     environment = {"python": "3.11", "workflow commit": "abc123"}
-    write_report(runs, config, environment, tmp_path / "data", tmp_path / "runs", tmp_path / "report")
+    write_report(runs, config, environment, report_inputs(tmp_path, runs, ["faces"]), tmp_path / "report")
     return tmp_path / "report"
 
 
@@ -108,7 +172,7 @@ def test_best_and_worst_runs_are_marked(report):
 
 def test_grid_is_shown_as_a_learning_rate_by_batch_size_table(report):
     index = (report / "index.html").read_text()
-    grid = index[index.index("Hyperparameter grids"):index.index("<h2>Data</h2>")]
+    grid = index[index.index("Hyperparameter grids") : index.index("<h2>Data</h2>")]
     assert "batch_size \\ learning_rate" in grid
     # Rows 1 and 3 are wrong in the base table. Batch size 8: lr 0.1 fixes row 0 only (6 of 8 right),
     # lr 0.01 fixes rows 0-3 (8 of 8); batch size 16: lr 0.1 fixes row 1 (7 of 8).
@@ -118,11 +182,11 @@ def test_grid_is_shown_as_a_learning_rate_by_batch_size_table(report):
 
 def test_environment_config_and_model_card(report):
     index = (report / "index.html").read_text()
-    used = index[index.index("Configuration used"):]
+    used = index[index.index("Configuration used") :]
     assert "abc123" in index and "small_cnn" in used and "n_images: 8" in used
     assert "fairface_csv" not in used, "another layout's defaults are left out"
     page = (report / "runs/first.html").read_text()
-    card = page[page.index("Model card"):page.index("Training curves")]
+    card = page[page.index("Model card") : page.index("Training curves")]
     assert "Intended use" in card and "train 1, val 0, test 1" in card
     assert "gender by group: accuracy ranges from" in card
     assert "one training run" in card
@@ -131,12 +195,24 @@ def test_environment_config_and_model_card(report):
 def test_model_card_names_the_gaps_the_data_can_tell_from_zero():
     from faceaudit.report.model_card import fairness_findings
 
-    audit = {"gender": {"skipped_attributes": {}, "group": {
-        "groups": {"A": {"accuracy": 0.9}, "B": {"accuracy": 0.7}}, "best_group": "A", "worst_group": "B",
-        "accuracy_vs_rest": {"A": {"difference": 0.2, "ci": [0.1, 0.3]}, "B": {"difference": -0.2, "ci": [-0.3, 0.05]}},
-        "vs_rest": {"A": {"four_fifths_rule": "passes", "disparate_impact": 1.3},
-                    "B": {"four_fifths_rule": "fails", "disparate_impact": 0.6}},
-    }}}
+    audit = {
+        "gender": {
+            "skipped_attributes": {},
+            "group": {
+                "groups": {"A": {"accuracy": 0.9}, "B": {"accuracy": 0.7}},
+                "best_group": "A",
+                "worst_group": "B",
+                "accuracy_vs_rest": {
+                    "A": {"difference": 0.2, "ci": [0.1, 0.3]},
+                    "B": {"difference": -0.2, "ci": [-0.3, 0.05]},
+                },
+                "vs_rest": {
+                    "A": {"four_fifths_rule": "passes", "disparate_impact": 1.3},
+                    "B": {"four_fifths_rule": "fails", "disparate_impact": 0.6},
+                },
+            },
+        }
+    }
     findings = fairness_findings(audit)
     assert findings[0] == "gender by group: accuracy ranges from 0.700 (B) to 0.900 (A)."
     assert "group group=A is classified more accurately than the rest (+0.200, 95% CI [0.100, 0.300])" in findings[1]
@@ -145,8 +221,14 @@ def test_model_card_names_the_gaps_the_data_can_tell_from_zero():
 
 
 def test_a_regression_run_shows_mae_and_its_group_spread(tmp_path):
-    predictions = pd.DataFrame({"path": [f"{index}.jpg" for index in range(6)], "age_true": [20, 30, 40, 20, 30, 40],
-                                "age_pred": [21, 29, 40, 30, 20, 46], "group": ["A", "A", "A", "B", "B", "B"]})
+    predictions = pd.DataFrame(
+        {
+            "path": [f"{index}.jpg" for index in range(6)],
+            "age_true": [20, 30, 40, 20, 30, 40],
+            "age_pred": [21, 29, 40, 30, 20, 46],
+            "group": ["A", "A", "A", "B", "B", "B"],
+        }
+    )
     run_dir = tmp_path / "runs/age_years"
     metrics = compute_metrics(predictions, {"age": "numeric"}, {})
     audit = audit_fairness(predictions, {"age": "numeric"}, ["group"], {}, resamples=100)
@@ -157,19 +239,40 @@ def test_a_regression_run_shows_mae_and_its_group_spread(tmp_path):
     plot_group_accuracy(audit, run_dir / "figures/group_accuracy_test.png")
     pd.DataFrame({"epoch": [0], "loss": [3.0], "val_loss": [2.5]}).to_csv(run_dir / "history.csv", index=False)
     plot_training_curves(run_dir / "history.csv", run_dir / "figures/training_curves.png")
-    spec = {"run": "age_years", "experiment": "age_years", "dataset": "faces", "model": "cnn_bn", "targets": {"age": "numeric"},
-            "image_size": 16, "color": "gray", "grid_point": {}, "seed": 1, "eval_sets": ["test"],
-            "hyperparameters": {"learning_rate": 0.001, "batch_size": 8, "epochs": 1, "optimizer": "adam"}}
-    info = {**spec, "parameters": 10, "architecture": "", "epochs_completed": 1, "training_seconds": 1.0,
-            "images_per_second": [10.0], "host": "h", "slurm_job_id": None, "gpus": [], "tensorflow_version": "2",
-            "keras_version": "3"}
+    spec = {
+        "run": "age_years",
+        "experiment": "age_years",
+        "dataset": "faces",
+        "model": "cnn_bn",
+        "targets": {"age": "numeric"},
+        "image_size": 16,
+        "color": "gray",
+        "grid_point": {},
+        "seed": 1,
+        "eval_sets": ["test"],
+        "hyperparameters": {"learning_rate": 0.001, "batch_size": 8, "epochs": 1, "optimizer": "adam"},
+    }
+    info = {
+        **spec,
+        "parameters": 10,
+        "architecture": "",
+        "epochs_completed": 1,
+        "training_seconds": 1.0,
+        "images_per_second": [10.0],
+        "host": "h",
+        "slurm_job_id": None,
+        "gpus": [],
+        "tensorflow_version": "2",
+        "keras_version": "3",
+    }
     (run_dir / "run.json").write_text(json.dumps(info))
     data_dir = tmp_path / "data/faces"
     data_dir.mkdir(parents=True)
     pd.DataFrame({"path": ["a.jpg"], "split": ["test"], "group": ["A"]}).to_csv(data_dir / "manifest.csv", index=False)
     pd.DataFrame(columns=["path", "reason"]).to_csv(data_dir / "rejects.csv", index=False)
     config = {"datasets": {"faces": {"layout": "synthetic", "labels": {"group": ["A", "B"]}}}}
-    write_report({"age_years": spec}, config, {}, tmp_path / "data", tmp_path / "runs", tmp_path / "report")
+    runs = {"age_years": spec}
+    write_report(runs, config, {}, report_inputs(tmp_path, runs, ["faces"]), tmp_path / "report")
     index = (tmp_path / "report/index.html").read_text()
     assert f'data-key="test.age.mae" data-value="{28 / 6!r}"' in index  # absolute errors 1 1 0 10 10 6
     assert f'data-key="test.age.mae_spread" data-value="{26 / 3 - 2 / 3!r}"' in index

@@ -52,8 +52,15 @@ def test_the_embedded_default_config_is_valid_and_consistent():
     config = validated(yaml.safe_load(DEFAULT_CONFIG.read_text()))
 
     check_study(config)
-    assert set(config["experiments"]) == {"gender_mlp", "gender_small_cnn", "age_cnn_bn", "gender_age_multitask",
-                                          "gender_cnn_group_weighted", "age_years_regression", "faces_vae"}
+    assert set(config["experiments"]) == {
+        "gender_mlp",
+        "gender_small_cnn",
+        "age_cnn_bn",
+        "gender_age_multitask",
+        "gender_cnn_group_weighted",
+        "age_years_regression",
+        "faces_vae",
+    }
     assert config["experiments"]["gender_mlp"]["optimizer"] == "adam"
     assert config["datasets"]["synthetic_faces"]["max_reject_fraction"] == 0.05
 
@@ -251,29 +258,42 @@ def test_numeric_target_is_a_regression_run():
     check_study(validated(config))
 
     config["experiments"]["gender_mlp"]["model"] = "baseline_cnn"
-    assert "'baseline_cnn' (head 'classifier') has one sigmoid output for a binary target; 'age_years' is not binary" in check_study_error(config)
+    assert (
+        "'baseline_cnn' (head 'classifier') has one sigmoid output for a binary target; 'age_years' is not binary"
+        in check_study_error(config)
+    )
 
 
 def test_fine_tuning_strategies_need_a_transfer_model_and_matching_steps():
     config = minimal_study()
     config["experiments"]["gender_mlp"]["strategy"] = "two_step"
-    assert "experiments.gender_mlp.strategy: 'two_step' fine-tunes a pretrained backbone; 'mlp' has none" in check_study_error(config)
+    assert (
+        "experiments.gender_mlp.strategy: 'two_step' fine-tunes a pretrained backbone; 'mlp' has none"
+        in check_study_error(config)
+    )
 
     config["experiments"]["gender_mlp"]["model"] = "vgg16"
     config["experiments"]["gender_mlp"]["steps"] = [{"learning_rate": 0.001}]
-    assert "experiments.gender_mlp.steps: strategy 'two_step' has 2 steps, but 1 are configured" in check_study_error(config)
+    assert "experiments.gender_mlp.steps: strategy 'two_step' has 2 steps, but 1 are configured" in check_study_error(
+        config
+    )
 
 
 def test_loss_weighting_names_what_is_missing():
     config = minimal_study()
     config["experiments"]["gender_mlp"]["loss_weighting"] = {"method": "group"}
-    assert "experiments.gender_mlp.loss_weighting.attributes: method 'group' needs the attributes" in check_study_error(config)
+    assert "experiments.gender_mlp.loss_weighting.attributes: method 'group' needs the attributes" in check_study_error(
+        config
+    )
 
     config["experiments"]["gender_mlp"]["loss_weighting"] = {"method": "group", "attributes": ["hair"]}
     assert "'hair' is not a label with classes of dataset 'faces'" in check_study_error(config)
 
     config["experiments"]["gender_mlp"]["loss_weighting"] = {"method": "reweighing", "attributes": ["group"]}
-    assert "reweighing needs a privileged group of 'group'; add it under the dataset's privileged_groups" in check_study_error(config)
+    assert (
+        "reweighing needs a privileged group of 'group'; add it under the dataset's privileged_groups"
+        in check_study_error(config)
+    )
 
     config["datasets"]["faces"]["privileged_groups"] = {"group": "A"}
     config["experiments"]["gender_mlp"]["targets"] = ["age"]
@@ -345,8 +365,16 @@ def test_the_ip102_config_names_its_102_classes_in_the_datasets_own_words():
 # Each model family's keys and each layout's settings block apply (and get their defaults) only where they belong:
 # the schema's if/then branches, which Snakemake's default-filling validator enters only when their `if` holds.
 TRANSFER_KEYS = {"head", "weights", "unfreeze_last"}
-CLASSIFIER_KEYS = {"strategy", "steps", "loss_weighting", "augmentation", "regression_loss", "mixed_precision",
-                   "dropout_rate", "eval_sets"}
+CLASSIFIER_KEYS = {
+    "strategy",
+    "steps",
+    "loss_weighting",
+    "augmentation",
+    "regression_loss",
+    "mixed_precision",
+    "dropout_rate",
+    "eval_sets",
+}
 LAYOUT_BLOCKS = {"synthetic", "fairface_csv", "celeba_attributes", "class_folders", "split_lists", "utkface_names"}
 
 
@@ -416,8 +444,10 @@ def test_vae_settings_on_another_model_are_refused(model):
     assert "Unevaluated properties are not allowed ('vae' was unexpected)" in validation_error(config)
 
 
-@pytest.mark.parametrize("key, value", [("strategy", "one_step"), ("eval_sets", ["test"]), ("head", "classifier"),
-                                        ("augmentation", {"zoom": 0.1})])
+@pytest.mark.parametrize(
+    "key, value",
+    [("strategy", "one_step"), ("eval_sets", ["test"]), ("head", "classifier"), ("augmentation", {"zoom": 0.1})],
+)
 def test_classifier_and_transfer_keys_on_a_vae_are_refused(key, value):
     config = minimal_study()
     config["experiments"]["gender_mlp"] = {"dataset": "faces", "model": "vae", key: value}
@@ -429,8 +459,12 @@ def test_a_vae_cannot_sweep_a_strategy_and_its_runs_have_none():
     config = minimal_study()
     config["experiments"]["gender_mlp"] = {"dataset": "faces", "model": "vae", "grid": {"learning_rate": [0.1, 0.01]}}
     runs = expand_runs(validated(config))
-    assert runs["gender_mlp__lr0.1"]["hyperparameters"] == {"learning_rate": 0.1, "batch_size": 64, "epochs": 10,
-                                                           "optimizer": "adam"}
+    assert runs["gender_mlp__lr0.1"]["hyperparameters"] == {
+        "learning_rate": 0.1,
+        "batch_size": 64,
+        "epochs": 10,
+        "optimizer": "adam",
+    }
     assert runs["gender_mlp__lr0.1"]["eval_sets"] == [] and "training" not in runs["gender_mlp__lr0.1"]
 
     config["experiments"]["gender_mlp"]["grid"] = {"strategy": ["one_step"]}

@@ -65,7 +65,13 @@ def test_experiment_without_grid_is_one_run_named_after_it():
     assert run["model"] == "mlp"
     assert run["targets"] == {"gender": ["Female", "Male"]}
     assert (run["image_size"], run["color"]) == (32, "gray")
-    assert run["hyperparameters"] == {"learning_rate": 0.001, "batch_size": 64, "epochs": 3, "optimizer": "adam", "strategy": "one_step"}
+    assert run["hyperparameters"] == {
+        "learning_rate": 0.001,
+        "batch_size": 64,
+        "epochs": 3,
+        "optimizer": "adam",
+        "strategy": "one_step",
+    }
     assert run["grid_point"] == {}
     assert run["eval_sets"] == ["test"]
 
@@ -77,7 +83,13 @@ def test_grid_expands_into_one_run_per_combination_with_readable_names():
     assert sweep_runs == ["sweep__bs16_lr0.01", "sweep__bs16_lr0.1", "sweep__bs8_lr0.01", "sweep__bs8_lr0.1"]
     run = runs["sweep__bs8_lr0.1"]
     assert run["experiment"] == "sweep"
-    assert run["hyperparameters"] == {"learning_rate": 0.1, "batch_size": 8, "epochs": 5, "optimizer": "adam", "strategy": "one_step"}
+    assert run["hyperparameters"] == {
+        "learning_rate": 0.1,
+        "batch_size": 8,
+        "epochs": 5,
+        "optimizer": "adam",
+        "strategy": "one_step",
+    }
     assert run["grid_point"] == {"batch_size": 8, "learning_rate": 0.1}
     assert run["targets"] == {"gender": ["Female", "Male"], "age": ["0-19", "20-39", "40+"]}
     assert (run["image_size"], run["color"]) == (48, "rgb")
@@ -98,9 +110,9 @@ def test_runs_get_distinct_seeds_that_do_not_change_between_calls():
 def test_adding_an_experiment_changes_no_existing_run():
     before = expand_runs(load_study())
     config = load_study()
-    config["experiments"] = {"age_cnn": {**copy.deepcopy(config["experiments"]["gender_mlp"]), "targets": ["age"], "model": "cnn_bn"}} | config[
-        "experiments"
-    ]
+    config["experiments"] = {
+        "age_cnn": {**copy.deepcopy(config["experiments"]["gender_mlp"]), "targets": ["age"], "model": "cnn_bn"}
+    } | config["experiments"]
 
     after = expand_runs(config)
 
@@ -177,12 +189,17 @@ def test_configured_positive_class_is_honoured():
 def test_a_grid_over_strategies_gives_each_run_its_steps():
     config = load_study()
     config["experiments"]["gender_mlp"] |= {
-        "model": "resnet50", "grid": {"strategy": ["two_step", "three_step"]}, "learning_rate": 0.01,
+        "model": "resnet50",
+        "grid": {"strategy": ["two_step", "three_step"]},
+        "learning_rate": 0.01,
         "early_stopping": {"patience": 2},
     }
     runs = expand_runs(revalidated(config))
 
-    assert sorted(name for name in runs if name.startswith("gender_mlp")) == ["gender_mlp__stthree_step", "gender_mlp__sttwo_step"]
+    assert sorted(name for name in runs if name.startswith("gender_mlp")) == [
+        "gender_mlp__stthree_step",
+        "gender_mlp__sttwo_step",
+    ]
     steps = runs["gender_mlp__stthree_step"]["training"]["steps"]
     assert [step["trainable"] for step in steps] == ["head", "backbone", "all"]
     assert all(step["learning_rate"] == 0.01 and step["epochs"] == 3 for step in steps)
@@ -193,14 +210,29 @@ def test_a_grid_over_strategies_gives_each_run_its_steps():
 def test_per_step_settings_override_the_experiment():
     config = load_study()
     config["experiments"]["gender_mlp"] |= {
-        "model": "vgg16", "strategy": "last_layers", "unfreeze_last": 4,
-        "steps": [{"epochs": 2}, {"learning_rate": 1e-5, "early_stopping": {"patience": 1, "monitor": "val_gender_accuracy"}}],
+        "model": "vgg16",
+        "strategy": "last_layers",
+        "unfreeze_last": 4,
+        "steps": [
+            {"epochs": 2},
+            {"learning_rate": 1e-5, "early_stopping": {"patience": 1, "monitor": "val_gender_accuracy"}},
+        ],
     }
     training = expand_runs(revalidated(config))["gender_mlp"]["training"]
 
     assert training["steps"] == [
-        {"trainable": "head", "epochs": 2, "learning_rate": 0.001, "early_stopping": {"patience": None, "monitor": "val_loss", "restore_best_weights": True}},
-        {"trainable": "last_layers", "epochs": 3, "learning_rate": 1e-5, "early_stopping": {"patience": 1, "monitor": "val_gender_accuracy", "restore_best_weights": True}},
+        {
+            "trainable": "head",
+            "epochs": 2,
+            "learning_rate": 0.001,
+            "early_stopping": {"patience": None, "monitor": "val_loss", "restore_best_weights": True},
+        },
+        {
+            "trainable": "last_layers",
+            "epochs": 3,
+            "learning_rate": 1e-5,
+            "early_stopping": {"patience": 1, "monitor": "val_gender_accuracy", "restore_best_weights": True},
+        },
     ]
     assert training["unfreeze_last"] == 4
 
@@ -209,7 +241,11 @@ def test_resources_come_from_the_model_family_then_the_experiment():
     config = load_study()
     config["training_resources"] = {"mlp": {"runtime": 15}, "transfer": {"gpu": 2, "threads": 8}}
     config["experiments"]["gender_mlp"]["resources"] = {"mem_mb": 2000}
-    config["experiments"]["tuned"] = {**copy.deepcopy(config["experiments"]["gender_mlp"]), "model": "efficientnet_b0", "resources": {}}
+    config["experiments"]["tuned"] = {
+        **copy.deepcopy(config["experiments"]["gender_mlp"]),
+        "model": "efficientnet_b0",
+        "resources": {},
+    }
     runs = expand_runs(revalidated(config))
 
     assert runs["gender_mlp"]["resources"] == {"gpu": 1, "runtime": 15, "mem_mb": 2000, "threads": 2}

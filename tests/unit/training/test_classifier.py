@@ -37,7 +37,14 @@ def test_predictions_carry_truth_scores_and_groups(tmp_path):
     out, _ = train(tmp_path, run_spec("small_cnn", {"gender": TARGETS["gender"]}, epochs=3))
     images, rows = labelled_images(40, 3)
     predictions = predict_eval_set(out / "model.keras", images, rows, {"gender": TARGETS["gender"]}, ["group"])
-    assert list(predictions.columns) == ["path", "gender_true", "gender_pred", "gender_score_0", "gender_score_1", "group"]
+    assert list(predictions.columns) == [
+        "path",
+        "gender_true",
+        "gender_pred",
+        "gender_score_0",
+        "gender_score_1",
+        "group",
+    ]
     scores = predictions[["gender_score_0", "gender_score_1"]].to_numpy()
     assert np.allclose(scores.sum(axis=1), 1.0, atol=1e-5)
     assert (predictions["gender_pred"] == np.array(TARGETS["gender"])[scores.argmax(axis=1)]).all()
@@ -59,8 +66,17 @@ def test_mirrored_strategy_code_path_trains(tmp_path):
     spec = run_spec("small_cnn", {"gender": TARGETS["gender"]})
     out = tmp_path / "mirrored"
     out.mkdir()
-    info = train_run(spec, labelled_images(96, 1), labelled_images(32, 2), out / "model.keras", out / "history.csv",
-                     out / "run.json", out / "checkpoint", threads=1, strategy=tf.distribute.MirroredStrategy(["/cpu:0"]))
+    info = train_run(
+        spec,
+        labelled_images(96, 1),
+        labelled_images(32, 2),
+        out / "model.keras",
+        out / "history.csv",
+        out / "run.json",
+        out / "checkpoint",
+        threads=1,
+        strategy=tf.distribute.MirroredStrategy(["/cpu:0"]),
+    )
     assert info["replicas"] == 1 and info["epochs_completed"] == 2
     assert keras.models.load_model(out / "model.keras").count_params() == info["parameters"]
     assert pd.read_csv(out / "history.csv")["val_accuracy"].iloc[-1] > 0.8

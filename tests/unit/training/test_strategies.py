@@ -25,7 +25,12 @@ NO_STOPPING = {"patience": None, "monitor": "val_loss", "restore_best_weights": 
 
 
 def step(trainable: str, epochs: int = 1, learning_rate: float = 0.01, **early_stopping) -> dict:
-    return {"trainable": trainable, "epochs": epochs, "learning_rate": learning_rate, "early_stopping": NO_STOPPING | early_stopping}
+    return {
+        "trainable": trainable,
+        "epochs": epochs,
+        "learning_rate": learning_rate,
+        "early_stopping": NO_STOPPING | early_stopping,
+    }
 
 
 def rgb_images(count: int, seed: int, side: int = 32):
@@ -60,8 +65,16 @@ def test_each_step_trains_its_part_of_a_transfer_model():
 
 def test_three_step_fine_tuning_runs_every_step_in_order(tmp_path):
     spec = transfer_spec([step("head", 2), step("backbone", 1, 0.001), step("all", 1, 0.0001)])
-    info = train_run(spec, rgb_images(48, 1), rgb_images(16, 2), tmp_path / "model.keras", tmp_path / "history.csv",
-                     tmp_path / "run.json", tmp_path / "checkpoint", threads=1)
+    info = train_run(
+        spec,
+        rgb_images(48, 1),
+        rgb_images(16, 2),
+        tmp_path / "model.keras",
+        tmp_path / "history.csv",
+        tmp_path / "run.json",
+        tmp_path / "checkpoint",
+        threads=1,
+    )
 
     history = pd.read_csv(tmp_path / "history.csv")
     assert list(history["epoch"]) == [0, 1, 2, 3]
@@ -87,7 +100,9 @@ def test_a_run_killed_in_its_second_step_resumes_there(tmp_path):
     process = subprocess.Popen([sys.executable, "-c", TRAIN_SCRIPT, json.dumps(spec), str(tmp_path)])
     try:
         deadline = time.monotonic() + 300
-        while step_log_length(tmp_path / "checkpoint", 1) < 2 and process.poll() is None and time.monotonic() < deadline:
+        while (
+            step_log_length(tmp_path / "checkpoint", 1) < 2 and process.poll() is None and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
         process.send_signal(signal.SIGKILL)
     finally:
@@ -95,8 +110,16 @@ def test_a_run_killed_in_its_second_step_resumes_there(tmp_path):
     assert process.returncode == -signal.SIGKILL, "training ended before it could be killed"
     assert (tmp_path / "checkpoint/step_0/finished.weights.h5").exists()
 
-    info = train_run(spec, read_split(tmp_path / "train.npy", tmp_path / "train.csv"), read_split(tmp_path / "val.npy", tmp_path / "val.csv"),
-                     tmp_path / "model.keras", tmp_path / "history.csv", tmp_path / "run.json", tmp_path / "checkpoint", threads=1)
+    info = train_run(
+        spec,
+        read_split(tmp_path / "train.npy", tmp_path / "train.csv"),
+        read_split(tmp_path / "val.npy", tmp_path / "val.csv"),
+        tmp_path / "model.keras",
+        tmp_path / "history.csv",
+        tmp_path / "run.json",
+        tmp_path / "checkpoint",
+        threads=1,
+    )
 
     history = pd.read_csv(tmp_path / "history.csv")
     assert list(history["step"]) == [0, 0] + [1] * 8 and list(history["epoch"]) == list(range(10))
@@ -125,7 +148,16 @@ def test_class_weights_reach_the_loss_and_are_recorded(tmp_path):
         spec = run_spec("mlp", GENDER, loss_weighting=method)
         out = tmp_path / name
         out.mkdir()
-        runs[name] = train_run(spec, imbalanced, labelled_images(32, 2), out / "model.keras", out / "history.csv", out / "run.json", out / "checkpoint", threads=1)
+        runs[name] = train_run(
+            spec,
+            imbalanced,
+            labelled_images(32, 2),
+            out / "model.keras",
+            out / "history.csv",
+            out / "run.json",
+            out / "checkpoint",
+            threads=1,
+        )
 
     n_female, n_male = int((imbalanced[1]["gender"] == "Female").sum()), len(male) // 4
     total = n_female + n_male
@@ -138,13 +170,25 @@ def test_class_weights_reach_the_loss_and_are_recorded(tmp_path):
 
 
 def test_augmentation_changes_training_but_not_prediction(tmp_path):
-    augmentation = {"rotation": 0.05, "zoom": 0.1, "width_shift": 0.1, "height_shift": 0.1, "shear": 0.1, "horizontal_flip": True}
+    augmentation = {
+        "rotation": 0.05,
+        "zoom": 0.1,
+        "width_shift": 0.1,
+        "height_shift": 0.1,
+        "shear": 0.1,
+        "horizontal_flip": True,
+    }
     plain_out, _ = train(tmp_path, run_spec("small_cnn", GENDER), "plain")
     out, _ = train(tmp_path, run_spec("small_cnn", GENDER, augmentation=augmentation), "augmented")
 
     model = keras.models.load_model(out / "model.keras")
     assert [layer.name for layer in model.layers if layer.name.startswith("augment_")] == [
-        "augment_flip", "augment_rotation", "augment_zoom", "augment_shift", "augment_shear"]
+        "augment_flip",
+        "augment_rotation",
+        "augment_zoom",
+        "augment_shift",
+        "augment_shear",
+    ]
     images, rows = labelled_images(24, 3)
     first = predict_eval_set(out / "model.keras", images, rows, GENDER, [])
     second = predict_eval_set(out / "model.keras", images, rows, GENDER, [])
@@ -165,8 +209,16 @@ def test_a_numeric_target_trains_as_regression(tmp_path, loss):
     spec = run_spec("small_cnn", {"brightness": "numeric"}, epochs=8, regression_loss=loss)
     out = tmp_path / "run"
     out.mkdir()
-    train_run(spec, with_brightness(labelled_images(96, 1)), with_brightness(labelled_images(32, 2)), out / "model.keras",
-              out / "history.csv", out / "run.json", out / "checkpoint", threads=1)
+    train_run(
+        spec,
+        with_brightness(labelled_images(96, 1)),
+        with_brightness(labelled_images(32, 2)),
+        out / "model.keras",
+        out / "history.csv",
+        out / "run.json",
+        out / "checkpoint",
+        threads=1,
+    )
 
     history = pd.read_csv(out / "history.csv")
     assert {"mae", "val_mae"} <= set(history.columns)
@@ -187,8 +239,17 @@ def test_mixed_precision_only_where_a_gpu_is(tmp_path):
     spec = run_spec("mlp", GENDER, mixed_precision=True)
     out = tmp_path / "mixed"
     out.mkdir()
-    info = train_run(spec, labelled_images(96, 1), labelled_images(32, 2), out / "model.keras", out / "history.csv",
-                     out / "run.json", out / "checkpoint", threads=1, policy="mixed_float16")
+    info = train_run(
+        spec,
+        labelled_images(96, 1),
+        labelled_images(32, 2),
+        out / "model.keras",
+        out / "history.csv",
+        out / "run.json",
+        out / "checkpoint",
+        threads=1,
+        policy="mixed_float16",
+    )
     assert info["precision_policy"] == "mixed_float16"
     assert keras.mixed_precision.global_policy().name == "float32"
     model = keras.models.load_model(out / "model.keras")
