@@ -4,7 +4,14 @@
 
 from snakemake.utils import min_version
 
+from faceaudit.study.validation import check_config_files
+
 min_version("9.0")
+
+
+# Snakemake reads config files leniently (a repeated key silently replaces the first block, a YAML error has no line
+# number): read them strictly first. A --configfile has been read by now, so its syntax errors are Snakemake's own.
+check_config_files(workflow.overwrite_configfiles or ["config/config.yaml"])
 
 
 # The default study, unless the command line names another: `snakemake --configfile config/fairface.yaml`

@@ -1,10 +1,15 @@
-"""The one place that picks matplotlib's file-only backend and saves a figure (every stage that draws uses it)."""
+"""The one place that sets up matplotlib (file-only backend, text drawn literally) and saves a figure; every stage
+that draws imports pyplot from here."""
 
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
+# Class, group and dataset names reach titles, tick labels and legends. With mathtext on, a name holding two dollar
+# signs ("$x$") would be drawn as a formula; off, every text is drawn as the characters it holds. No figure of this
+# project writes mathtext on purpose.
+matplotlib.rcParams["text.parse_math"] = False
 import matplotlib.pyplot as plt  # noqa: E402
 
 

@@ -1,7 +1,10 @@
 """Preprocessed splits on disk (uint8 .npy, memory-mappable, plus their manifest rows) and tf.data pipelines over
 them."""
 
-import multiprocessing
+import os
+import shutil
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +30,7 @@ def write_split(
     progress line with rate and ETA.
     """
     rows = manifest[manifest["split"] == split].reset_index(drop=True)
-    images = np.lib.format.open_memmap(
-        images_path, mode="w+", dtype=np.uint8, shape=(len(rows), size, size, CHANNELS[color])
-    )
-    del images
+    allocate_array_file(Path(images_path), (len(rows), size, size, CHANNELS[color]), split)
     paths = [str(Path(root) / relative_path) for relative_path in rows["path"]]
     step = chunk_size(len(paths), workers)
     chunks = [
@@ -41,6 +41,50 @@ def write_split(
         progress.advance(count)
     rows.to_csv(rows_path, index=False)
     return len(rows)
+
+
+class DiskFullError(OSError):
+    """The disk holding a preprocessed split has no room for it."""
+
+
+def allocate_array_file(images_path: Path, shape: tuple, split: str) -> None:
+    """Create the split's .npy file with all its blocks reserved, so that a full disk fails here, at once and with a
+    clear message, instead of killing a worker with SIGBUS when it writes into a sparse memory map."""
+    needed = int(np.prod(shape)) + 4096  # the .npy header is at most a few hundred bytes
+    images_path.parent.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(images_path.parent).free
+    if needed > free:
+        raise DiskFullError(disk_full_message(images_path, shape, split, needed, free))
+    images = np.lib.format.open_memmap(images_path, mode="w+", dtype=np.uint8, shape=shape)
+    del images
+    try:
+        with open(images_path, "r+b") as opened:
+            os.posix_fallocate(opened.fileno(), 0, os.fstat(opened.fileno()).st_size)
+    except OSError as error:  # another job filled the disk after the check
+        images_path.unlink(missing_ok=True)
+        free = shutil.disk_usage(images_path.parent).free
+        raise DiskFullError(disk_full_message(images_path, shape, split, needed, free)) from error
+
+
+def disk_full_message(images_path: Path, shape: tuple, split: str, needed: int, free: int) -> str:
+    n_images, height, width, channels = shape
+    return (
+        f"not enough disk space for {images_path}: the {split} split needs {megabytes(needed)} "
+        f"({n_images} images of {height}x{width}x{channels} bytes) but the disk mounted at "
+        f"{mount_point(images_path.parent)} has {megabytes(free)} free. Free space there, or run the study in a "
+        "working directory on a bigger disk (snakemake --directory)."
+    )
+
+
+def megabytes(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:,.1f} MB"
+
+
+def mount_point(path: Path) -> Path:
+    path = path.resolve()
+    while not os.path.ismount(path):
+        path = path.parent
+    return path
 
 
 def chunk_size(n_images: int, workers: int) -> int:
@@ -64,8 +108,18 @@ def imap_unordered(function, jobs: list, workers: int):
     if workers <= 1 or len(jobs) <= 1:
         yield from map(function, jobs)
         return
-    with multiprocessing.Pool(min(workers, len(jobs))) as pool:
-        yield from pool.imap_unordered(function, jobs)
+    # Not multiprocessing.Pool: when a worker dies (killed, SIGBUS) the pool waits for it for ever; the executor
+    # raises BrokenProcessPool instead.
+    with ProcessPoolExecutor(min(workers, len(jobs))) as executor:
+        futures = [executor.submit(function, job) for job in jobs]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        except BrokenProcessPool as error:
+            raise RuntimeError(
+                "a preprocessing worker process died before finishing (killed, out of memory, or a full disk); "
+                "see the job's log and the disk's free space"
+            ) from error
 
 
 def read_split(images_path: Path, rows_path: Path) -> tuple[np.ndarray, pd.DataFrame]:

@@ -1,8 +1,10 @@
 """Build a dataset's manifest (usable rows with their split) and its rejects (refused rows with the reason)."""
 
+import functools
 import math
 import multiprocessing
-from pathlib import Path
+import os
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 import pandas as pd
@@ -24,26 +26,104 @@ def build_manifest(
     sample_fraction: float = 1.0,
     sample_size: int | None = None,
     workers: int = 1,
+    keep_classes: dict | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Check every row (adapter's verdict, labels known, file present, image decodes); return (manifest, rejects).
+    """Check every row (adapter's verdict, path, labels known, file present, image decodes); return (manifest, rejects).
 
     `labels` maps each label column to its ordered class names, or to "numeric" for a number (e.g. age in years).
-    Rows are first sampled (seeded, stratified) when `sample_fraction` < 1 or `sample_size` is set.
+    A file listed more than once is kept once if its rows agree, refused otherwise. Rows of classes left out of
+    `keep_classes` are refused as not kept (they do not count towards `max_reject_fraction`). Rows are then sampled
+    (seeded, stratified) when `sample_fraction` < 1 or `sample_size` is set. `manifest.attrs["repairs"]` has the
+    adapter's repairs and the duplicate rows removed, with counts.
     """
     missing = [column for column in ("path", *labels) if column not in source.columns]
     if missing:
         raise ValueError(f"the dataset source has no column {missing} (columns: {list(source.columns)})")
+    repairs = list(source.attrs.get("repairs", []))
+    source, conflicting, duplicate_repairs = resolve_duplicate_paths(source, labels)
+    source, not_kept = drop_classes_not_kept(source, labels, keep_classes or {})
     strata = class_columns(labels) + (["split"] if "split" in source.columns else [])
     source = sample_rows(source, strata, sample_fraction, sample_size, split_fractions["seed"])
     reasons = reject_reasons(source, Path(root), labels, workers)
-    refused = pd.Series([reason is not None for reason in reasons], index=source.index)
-    rejects = source[refused].drop(columns="reason", errors="ignore")
-    rejects = rejects.assign(reason=[reason for reason in reasons if reason is not None])
-    check_reject_fraction(len(rejects), len(source), max_reject_fraction, rejects)
+    refused = pd.Series([reason is not None for reason in reasons], index=source.index, dtype=bool)
+    checked = source[refused].drop(columns="reason", errors="ignore")
+    checked = checked.assign(reason=[reason for reason in reasons if reason is not None])
+    rejects = printable(pd.concat([conflicting, checked, not_kept], ignore_index=True))
+    check_reject_fraction(len(conflicting) + len(checked), len(conflicting) + len(source), max_reject_fraction, rejects)
     accepted = source[~refused].reset_index(drop=True)
     manifest = accepted[["path", *labels]].copy()
     manifest["split"] = split_column(accepted, class_columns(labels), split_fractions)
-    return manifest[["path", "split", *labels]], rejects.reset_index(drop=True)
+    manifest = manifest[["path", "split", *labels]]
+    manifest.attrs["repairs"] = repairs + duplicate_repairs
+    return manifest, rejects
+
+
+def resolve_duplicate_paths(source: pd.DataFrame, labels: dict) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """A file listed more than once would land in several splits: rows that agree on its labels and split are kept
+    once (the copies counted as a repair); rows that disagree are all refused, naming the values they disagree on.
+    Returns (source without duplicates, refused rows with their reason, repairs)."""
+    compared = [column for column in (*labels, "split") if column in source.columns]
+    usable = adapter_reasons(source) == ""  # rows the adapter refused are rejected with their own reason
+    repeated = usable & source["path"].duplicated(keep=False)
+    extra_copies, conflicting, reasons = [], [], []
+    for _, rows in source[repeated].groupby("path", sort=False):
+        values = rows[compared].astype(str)
+        if len(values.drop_duplicates()) == 1:
+            extra_copies.extend(rows.index[1:])
+        else:
+            conflicting.extend(rows.index)
+            reasons.extend([conflict_reason(values)] * len(rows))
+    refused = source.loc[conflicting].drop(columns="reason", errors="ignore").assign(reason=reasons)
+    repairs = []
+    if extra_copies:
+        repairs.append(
+            {
+                "column": "path",
+                "written": "listed again, same values",
+                "read_as": "kept once",
+                "count": len(extra_copies),
+            }
+        )
+    return source.drop(index=[*extra_copies, *conflicting]), refused, repairs
+
+
+def conflict_reason(values: pd.DataFrame) -> str:
+    disagreements = [
+        f"{column} " + " vs ".join(f"'{value}'" for value in values[column].unique())
+        for column in values.columns
+        if values[column].nunique() > 1
+    ]
+    return f"listed {len(values)} times with different values: {'; '.join(disagreements)}"
+
+
+def drop_classes_not_kept(source: pd.DataFrame, labels: dict, keep_classes: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows of a known class that `keep_classes` leaves out, refused with that reason; unknown values stay, so that
+    they are rejected as unknown."""
+    dropped = pd.Series("", index=source.index)
+    usable = adapter_reasons(source) == ""
+    for label, kept in keep_classes.items():
+        left_out = usable & (dropped == "") & source[label].isin(set(labels[label]) - set(kept))
+        dropped[left_out] = [f"{label} '{value}' is not kept (keep_classes)" for value in source.loc[left_out, label]]
+    not_kept = source[dropped != ""].drop(columns="reason", errors="ignore").assign(reason=dropped[dropped != ""])
+    return source[dropped == ""], not_kept
+
+
+def adapter_reasons(source: pd.DataFrame) -> pd.Series:
+    if "reason" not in source.columns:
+        return pd.Series("", index=source.index)
+    return source["reason"].fillna("").astype(str)
+
+
+def printable(table: pd.DataFrame) -> pd.DataFrame:
+    """A file name that is not valid UTF-8 reaches Python as text with stand-in characters that no CSV can hold;
+    write its bytes as \\x.. escapes instead."""
+    return table.map(escape_undecodable)
+
+
+def escape_undecodable(value):
+    if not isinstance(value, str):
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def class_columns(labels: dict) -> list[str]:
@@ -52,12 +132,28 @@ def class_columns(labels: dict) -> list[str]:
 
 def reject_reasons(source: pd.DataFrame, root: Path, labels: dict, workers: int) -> list[str | None]:
     """The first problem of each row, or None; files are checked (in parallel) only for rows whose labels are fine."""
-    reasons = [label_problem(row, labels) for row in source.to_dict("records")]
+    reasons = [path_problem(row["path"]) or label_problem(row, labels) for row in source.to_dict("records")]
     to_check = [index for index, reason in enumerate(reasons) if reason is None]
     paths = [root / source["path"].iat[index] for index in to_check]
-    for index, reason in zip(to_check, map_in_parallel(file_problem, paths, workers)):
+    check_file = functools.partial(file_problem, dataset_folder=root.resolve())
+    for index, reason in zip(to_check, map_in_parallel(check_file, paths, workers)):
         reasons[index] = reason
     return reasons
+
+
+def path_problem(path: str) -> str | None:
+    """What is wrong with a path as written, before looking at the disk."""
+    if not isinstance(path, str) or not path:
+        return "no file path"
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8: rename the file (or folder) to UTF-8"
+    if PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute():
+        return "absolute path: paths must be relative to the dataset folder"
+    if ".." in PurePosixPath(path).parts:
+        return "path leads out of the dataset folder ('..')"
+    return None
 
 
 def label_problem(row: dict, labels: dict) -> str | None:
@@ -82,8 +178,16 @@ def is_number(value) -> bool:
         return False
 
 
-def file_problem(image_path: Path) -> str | None:
-    if not image_path.is_file():
+def file_problem(image_path: Path, dataset_folder: Path) -> str | None:
+    """`dataset_folder` is resolved: the folder itself may be a symlink, but nothing inside it may lead out of it."""
+    if image_path.is_symlink() and not image_path.exists():
+        return f"dangling symlink (points to {os.readlink(image_path)}, which does not exist)"
+    resolved = image_path.resolve()
+    if not resolved.is_relative_to(dataset_folder):
+        return f"symlink leading out of the dataset folder (to {resolved})"
+    if resolved.is_dir():
+        return "a folder, not an image file"
+    if not resolved.is_file():
         return "file not found"
     return decode_problem(image_path)
 

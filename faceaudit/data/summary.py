@@ -40,17 +40,25 @@ def numeric_summary(manifest: pd.DataFrame, label: str) -> pd.DataFrame:
 def write_sample_grid(
     manifest: pd.DataFrame,
     root: Path,
-    columns: list[str],
+    labels: dict,
     output_path: Path,
     n_images: int = 16,
     seed: int = 0,
     size: int = 96,
 ) -> Path:
-    """A PNG of `n_images` images (seeded pick, spread over the classes of the first column), each titled with the
-    values of `columns`."""
-    from faceaudit.figures import plt, save  # matplotlib loads only when a grid is drawn
+    """A PNG of `n_images` images (seeded pick, balanced over the classes of every categorical label), each titled
+    with its labels (numbers rounded)."""
+    from faceaudit.figures import save  # matplotlib loads only when a grid is drawn
 
-    rows = pick_samples(manifest, columns[0] if columns else None, n_images, seed)
+    save(sample_grid_figure(manifest, root, labels, n_images, seed, size), output_path)
+    return Path(output_path)
+
+
+def sample_grid_figure(manifest: pd.DataFrame, root: Path, labels: dict, n_images: int, seed: int, size: int):
+    from faceaudit.figures import plt
+
+    categorical = [label for label, classes in labels.items() if classes != NUMERIC]
+    rows = pick_samples(manifest, categorical, n_images, seed)
     n_columns = min(4, len(rows)) or 1
     n_rows = -(-len(rows) // n_columns) or 1
     figure, axes = plt.subplots(n_rows, n_columns, figsize=(2.2 * n_columns, 2.5 * n_rows), squeeze=False)
@@ -58,17 +66,38 @@ def write_sample_grid(
         axis.axis("off")
     for axis, row in zip(axes.flat, rows.to_dict("records")):
         axis.imshow(load_image(Path(root) / row["path"], size, "rgb"))
-        axis.set_title("\n".join(f"{column}: {row[column]}" for column in columns), fontsize=7)
-    save(figure, output_path)
-    return Path(output_path)
+        axis.set_title(sample_title(row, labels), fontsize=7)
+    return figure
 
 
-def pick_samples(manifest: pd.DataFrame, column: str | None, n_images: int, seed: int) -> pd.DataFrame:
-    """Round-robin over the classes of `column` (each shuffled, seeded) so that small classes are shown too."""
-    rng = np.random.default_rng(seed)
-    if column is None:
-        return manifest.iloc[rng.permutation(len(manifest))[:n_images]]
-    groups = [members.iloc[rng.permutation(len(members))] for _, members in manifest.groupby(column, sort=True)]
-    longest = max(map(len, groups), default=0)
-    picked = [group.iloc[[position]] for position in range(longest) for group in groups if position < len(group)]
-    return pd.concat(picked[:n_images]) if picked else manifest.iloc[:0]
+def sample_title(row: dict, labels: dict) -> str:
+    """One line per label; a numeric value (age in years) with one decimal at most."""
+    return "\n".join(
+        f"{label}: {f'{float(row[label]):.1f}'.removesuffix('.0') if classes == NUMERIC else row[label]}"
+        for label, classes in labels.items()
+    )
+
+
+def pick_samples(manifest: pd.DataFrame, columns: list[str], n_images: int, seed: int) -> pd.DataFrame:
+    """`n_images` rows, each chosen so that the classes of every column in `columns` are shown as evenly as
+    possible: the next row is one whose classes have been shown least so far (summed over the columns); among those,
+    one whose classes are rarest in the data (they are the hardest to show later), then a seeded random order.
+    Without columns, a seeded random pick."""
+    shuffled = manifest.iloc[np.random.default_rng(seed).permutation(len(manifest))]
+    if not columns or shuffled.empty:
+        return shuffled.iloc[:n_images]
+    codes = np.column_stack([pd.factorize(shuffled[column])[0] for column in columns])
+    in_data = [np.bincount(codes[:, index]) for index in range(len(columns))]
+    rarity = sum(counts[codes[:, index]] for index, counts in enumerate(in_data))
+    shown = [np.zeros_like(counts) for counts in in_data]
+    available = np.ones(len(shuffled), dtype=bool)
+    picked = []
+    for _ in range(min(n_images, len(shuffled))):
+        times_shown = sum(counts[codes[:, index]] for index, counts in enumerate(shown))
+        score = np.where(available, times_shown * (rarity.max() + 1) + rarity, np.inf)
+        choice = int(np.argmin(score))  # the first of equal scores: the seeded order
+        picked.append(choice)
+        available[choice] = False
+        for index, counts in enumerate(shown):
+            counts[codes[choice, index]] += 1
+    return shuffled.iloc[picked]

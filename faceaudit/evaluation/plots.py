@@ -1,5 +1,6 @@
 """Figures for the report: training curves, confusion matrices, ROC curves, per-group accuracy."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -8,10 +9,26 @@ import pandas as pd
 from faceaudit.figures import plt, save
 
 
-def plot_training_curves(history_path: Path, out_path: Path) -> None:
+def plot_training_curves(history_path: Path, out_path: Path, run_info_path: Path | None = None) -> None:
+    """The training curves of history.csv; the epochs whose weights early stopping restored (run.json's
+    `restored_epochs`, where the run recorded them) are marked."""
+    restored = restored_epochs(read_run_info(run_info_path)) if run_info_path is not None else []
+    save(training_curves_figure(pd.read_csv(history_path), restored), out_path)
+
+
+def read_run_info(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def restored_epochs(run_info: dict) -> list[int]:
+    """The global epochs (0-based, as in history.csv) whose weights early stopping restored; none where run.json
+    does not record them (runs trained before it did)."""
+    return [int(entry["epoch"]) for entry in run_info.get("restored_epochs") or []]
+
+
+def training_curves_figure(history: pd.DataFrame, restored: list[int] = ()):
     """Loss and accuracy (MAE for numeric targets) per epoch, train solid, validation dashed; a dotted line where
-    a new fine-tuning step begins."""
-    history = pd.read_csv(history_path)
+    a new fine-tuning step begins, a green dash-dotted line at each epoch whose weights early stopping restored."""
     figure, (loss_axis, quality_axis) = plt.subplots(1, 2, figsize=(10, 4))
     epochs = history["epoch"] + 1
     for axis, kinds in ((loss_axis, ("loss",)), (quality_axis, ("accuracy", "mae"))):
@@ -27,13 +44,16 @@ def plot_training_curves(history_path: Path, out_path: Path) -> None:
                     label=f"val {column}",
                 )
         axis.set(xlabel="epoch", ylabel=" / ".join(kinds), title=" / ".join(kinds))
+        if not axis.lines:
+            axis.set_visible(False)
+            continue
         for first_epoch in step_starts(history):
             axis.axvline(first_epoch + 0.5, color="gray", linestyle=":", linewidth=1)
-        if axis.lines:
-            axis.legend(fontsize="small")
-        else:
-            axis.set_visible(False)
-    save(figure, out_path)
+        for number, epoch in enumerate(restored):
+            label = "weights restored (early stopping)" if number == 0 else None
+            axis.axvline(epoch + 1, color="green", linestyle="-.", linewidth=1.5, label=label)
+        axis.legend(fontsize="small")
+    return figure
 
 
 def step_starts(history: pd.DataFrame) -> list[int]:
@@ -55,6 +75,11 @@ def plot_metrics(metrics: dict, out_dir: Path) -> None:
 
 
 def plot_confusion_matrix(target: str, confusion: dict, out_path: Path) -> None:
+    save(confusion_matrix_figure(target, confusion), out_path)
+
+
+def confusion_matrix_figure(target: str, confusion: dict):
+    """Counts and the rows normalised by the true class, side by side, the class names on both axes."""
     import seaborn as sns
 
     counts = np.asarray(confusion["counts"])
@@ -77,10 +102,14 @@ def plot_confusion_matrix(target: str, confusion: dict, out_path: Path) -> None:
             yticklabels=confusion["labels"],
         )
         axis.set(xlabel=f"predicted {target}", ylabel=f"true {target}", title=f"{target}: {title}")
-    save(figure, out_path)
+    return figure
 
 
 def plot_roc(target: str, result: dict, out_path: Path) -> None:
+    save(roc_figure(target, result), out_path)
+
+
+def roc_figure(target: str, result: dict):
     """The positive class's ROC curve for a binary target; one curve per class (one-vs-rest) otherwise."""
     roc = result["roc"]
     curves = {result["positive_class"]: roc} if result["kind"] == "binary" else roc["per_class"]
@@ -96,11 +125,16 @@ def plot_roc(target: str, result: dict, out_path: Path) -> None:
     )
     axis.set(xlabel="false positive rate", ylabel="true positive rate", title=title)
     axis.legend(loc="lower right", fontsize="small")
-    save(figure, out_path)
+    return figure
 
 
 def plot_group_accuracy(audit: dict, out_path: Path) -> None:
-    """Accuracy of each group with its 95% interval, one panel per (target, sensitive attribute); sizes on the bars."""
+    save(group_accuracy_figure(audit), out_path)
+
+
+def group_accuracy_figure(audit: dict):
+    """Accuracy (MAE for numeric targets) of each group with its 95% interval, one panel per (target, sensitive
+    attribute). Each group's size is in its tick label, below the axis, where no error bar can reach it."""
     panels = [
         (target, attribute, result)
         for target, by_attribute in audit.items()
@@ -111,29 +145,23 @@ def plot_group_accuracy(audit: dict, out_path: Path) -> None:
     for axis, (target, attribute, result) in zip(axes[0], panels):
         names = list(result["groups"])
         measure = "mae" if "mae_spread" in result else "accuracy"
-        accuracies = [result["groups"][name][measure] or 0.0 for name in names]
-        bars = axis.bar(
-            names,
-            accuracies,
+        values = [result["groups"][name][measure] or 0.0 for name in names]
+        positions = np.arange(len(names))
+        axis.bar(
+            positions,
+            values,
             color="steelblue",
             capsize=4,
             ecolor="black",
-            yerr=interval_error_bars(result["groups"], names, accuracies, f"{measure}_ci"),
+            yerr=interval_error_bars(result["groups"], names, values, f"{measure}_ci"),
         )
-        for bar, name in zip(bars, names):
-            axis.annotate(
-                f"n={result['groups'][name]['n']}",
-                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                ha="center",
-                va="bottom",
-                fontsize="small",
-            )
-        axis.set(ylim=(0, 1.1) if measure == "accuracy" else None, ylabel=measure, title=f"{target} by {attribute}")
+        axis.set_xticks(positions, labels=[f"{name}\nn={result['groups'][name]['n']}" for name in names])
+        axis.set(ylim=(0, 1.05) if measure == "accuracy" else None, ylabel=measure, title=f"{target} by {attribute}")
         axis.tick_params(axis="x", labelrotation=45 if len(names) > 4 else 0)
     if not panels:
         axes[0][0].text(0.5, 0.5, "no sensitive attribute to audit", ha="center")
         axes[0][0].axis("off")
-    save(figure, out_path)
+    return figure
 
 
 def interval_error_bars(groups: dict, names: list[str], values: list[float], key: str):

@@ -10,6 +10,21 @@ from faceaudit.models import class_scores
 from faceaudit.training.inputs import make_dataset
 
 
+class EmptyEvalSetError(ValueError):
+    """An eval set whose split has no examples."""
+
+
+def require_examples(images: np.ndarray, eval_set: str, rows_path: Path) -> None:
+    """Keras' predict fails on an empty split with an UnboundLocalError; name the eval set and its split instead."""
+    if len(images) == 0:
+        rows_path = Path(rows_path)
+        raise EmptyEvalSetError(
+            f"eval set '{eval_set}' has no examples: split '{rows_path.stem}' ({rows_path}) is empty, because its "
+            "dataset gave that split no rows (a `split:` fraction of 0, or split files or folders without it). "
+            f"Remove '{eval_set}' from the experiment's eval_sets (the default is [test]) or give the split rows."
+        )
+
+
 def predict_eval_set(
     model_path: Path,
     images: np.ndarray,

@@ -86,6 +86,18 @@ def build_deep_cnn(inputs, targets: dict[str, int], l1: float = 1e-5, l2: float 
     return classifier_heads(x, targets)
 
 
+def build_plain_cnn(inputs, targets: dict[str, int]) -> dict:
+    """The small CNN of aif360's UTKFace gender tutorial (ThreeLayerCNN): conv 6 5x5, conv 16 5x5, conv 16 6x6, each
+    valid and followed by 2x2 pooling, then dense 120; 43,186 parameters at 64x64x3 with 2 classes."""
+    x = inputs
+    for filters, kernel_size in ((6, 5), (16, 5), (16, 6)):
+        x = layers.Conv2D(filters, kernel_size, activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(120, activation="relu")(x)
+    return classifier_heads(x, targets)
+
+
 def build_multitask_cnn(inputs, targets: dict[str, int]) -> dict:
     x = inputs
     for filters in (16, 32, 64):
@@ -118,6 +130,7 @@ MODELS = {
     "cnn_bn": build_cnn_bn,
     "baseline_cnn": build_baseline_cnn,
     "deep_cnn": build_deep_cnn,
+    "plain_cnn": build_plain_cnn,
     "multitask_cnn": build_multitask_cnn,
 }
 # Models that are not target classifiers, with the function that builds them.
@@ -156,6 +169,9 @@ def build_model(
         raise ValueError(
             f"head and weights apply to transfer backbones only; '{name}' got head='{head}', weights='{weights}'"
         )
+    minimum = catalog.MIN_IMAGE_SIZE.get(name, 1)
+    if min(input_shape[:2]) < minimum:
+        raise ValueError(f"'{name}' needs images of at least {minimum}x{minimum} pixels, got {input_shape[:2]}")
     low, high = pixel_range
     span = high - low if high > low else 1.0  # a constant train set must not divide by zero
     inputs = keras.Input(shape=input_shape, name="image")

@@ -1,5 +1,6 @@
 """The report's sections for models that are not face classifiers: the face VAE and the sine-wave comparison."""
 
+from faceaudit.report.render import number
 from faceaudit.report.results import figure, read_json
 
 LOSS_NAMES = {"loss": "total loss", "reconstruction_loss": "reconstruction loss", "kl_loss": "KL divergence"}
@@ -40,7 +41,7 @@ def vae_details(info: dict) -> dict:
         "epochs completed": info["epochs_completed"],
         "parameters": f"{info['parameters']:,} (encoder {info['encoder_parameters']:,}, "
         f"decoder {info['decoder_parameters']:,})",
-        "training time (s)": info["training_seconds"],
+        "training time (s)": number(info["training_seconds"], 1),
         "seed": info["seed"],
         "host": info["host"],
         "SLURM job": info["slurm_job_id"] or "none (local run)",

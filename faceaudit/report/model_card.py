@@ -1,5 +1,7 @@
 """A model card per run, written from the run's own files: what it is for, its data, metrics, fairness findings."""
 
+from faceaudit.labels import NUMERIC
+from faceaudit.report.overview import privileged_label
 from faceaudit.report.render import interval_text, number
 
 LIMITATIONS = (
@@ -15,10 +17,12 @@ UNCERTAINTY = (
 )
 
 
-def fairness_findings(fairness: dict) -> list[str]:
-    """Plain sentences: per (target, attribute) the worst group, and every gap the data can tell from zero."""
+def fairness_findings(fairness: dict, positive_classes: dict | None = None) -> list[str]:
+    """Plain sentences: per (target, attribute) the worst group, every gap the data can tell from zero, and the
+    configured privileged comparison. `positive_classes` names each binary target's positive class."""
     findings = []
     for target, by_attribute in fairness.items():
+        positive = (positive_classes or {}).get(target)
         for attribute, audit in by_attribute.items():
             if attribute == "skipped_attributes":
                 continue
@@ -34,11 +38,16 @@ def fairness_findings(fairness: dict) -> list[str]:
                 f"{target} by {attribute}: accuracy ranges from {number(audit['groups'][worst]['accuracy'], 3)} "
                 f"({worst}) to {number(audit['groups'][best]['accuracy'], 3)} ({best})."
             )
-            findings += distinguishable_gaps(target, attribute, audit)
+            findings += distinguishable_gaps(target, attribute, audit, positive)
+            findings += privileged_findings(target, attribute, audit.get("privileged"), positive)
     return findings
 
 
-def distinguishable_gaps(target: str, attribute: str, audit: dict) -> list[str]:
+def positive_text(positive: str | None) -> str:
+    return f"positive class {positive}, " if positive is not None else ""
+
+
+def distinguishable_gaps(target: str, attribute: str, audit: dict, positive: str | None = None) -> list[str]:
     sentences = []
     for group, comparison in audit.get("accuracy_vs_rest", {}).items():
         low_high = comparison["ci"]
@@ -52,9 +61,28 @@ def distinguishable_gaps(target: str, attribute: str, audit: dict) -> list[str]:
         if comparison["four_fifths_rule"] == "fails":
             sentences.append(
                 f"{target}: group {attribute}={group} fails the four-fifths rule "
-                f"(disparate impact {number(comparison['disparate_impact'], 3)})."
+                f"({positive_text(positive)}disparate impact {number(comparison['disparate_impact'], 3)})."
             )
     return sentences
+
+
+def privileged_findings(target: str, attribute: str, privileged: dict | None, positive: str | None) -> list[str]:
+    """The comparison of all other groups with the configured privileged group: disparate impact and statistical
+    parity difference with their intervals, and the four-fifths rule's verdict."""
+    if not privileged:
+        return []
+    label = f"{target} by {attribute}, {privileged_label(privileged['privileged_group'])}"
+    if "disparate_impact" not in privileged:
+        return [f"{label}: not compared, {privileged.get('note', 'no values')}."]
+    intervals = privileged.get("ci", {})
+    verdict = privileged["four_fifths_rule"]
+    return [
+        f"{label}: {positive_text(positive)}disparate impact {number(privileged['disparate_impact'], 3)} "
+        f"{interval_text(intervals.get('disparate_impact'))}, statistical parity difference "
+        f"{number(privileged['statistical_parity_difference'], 3)} "
+        f"{interval_text(intervals.get('statistical_parity_difference'))}"
+        + (f"; the four-fifths rule {verdict}." if verdict else ".")
+    ]
 
 
 def metric_summary(values: dict) -> str:
@@ -69,19 +97,35 @@ def metric_summary(values: dict) -> str:
     )
 
 
+def target_description(target: str, classes) -> str:
+    """The target and its classes, e.g. gender (Female, Male); a numeric target says so instead."""
+    if classes == NUMERIC:
+        return f"{target} (numeric, regression)"
+    return f"{target} ({', '.join(classes)})"
+
+
+def metric_line(eval_set: str, target: str, values: dict) -> str:
+    positive = values.get("positive_class") if values["kind"] == "binary" else None
+    name = f"{target} (positive class {positive})" if positive is not None else target
+    return f"{eval_set}, {name}: {metric_summary(values)}"
+
+
 def model_card(run: dict, info: dict, metrics: dict, fairness: dict, split_sizes: dict) -> dict:
     """The card's sentences: what the model is, what it is for, its data, its metrics and fairness findings, its
     limitations (rendered by model_card.html)."""
-    targets = ", ".join(f"{target} ({', '.join(classes)})" for target, classes in run["targets"].items())
+    targets = ", ".join(target_description(target, classes) for target, classes in run["targets"].items())
     metric_lines = [
-        f"{eval_set}, {target}: {metric_summary(values)}"
+        metric_line(eval_set, target, values)
         for eval_set, by_target in metrics.items()
         for target, values in by_target.items()
     ]
     findings = [
         finding
         for eval_set, audit in fairness.items()
-        for finding in (f"[{eval_set}] {sentence}" for sentence in fairness_findings(audit))
+        for finding in (
+            f"[{eval_set}] {sentence}"
+            for sentence in fairness_findings(audit, positive_classes_of(metrics.get(eval_set, {})))
+        )
     ]
     sections = {
         "Model": f"{run['model']} ({info['parameters']:,} parameters), input {run['image_size']}x{run['image_size']} "
@@ -100,3 +144,8 @@ def model_card(run: dict, info: dict, metrics: dict, fairness: dict, split_sizes
         "limitations": LIMITATIONS,
         "uncertainty": UNCERTAINTY,
     }
+
+
+def positive_classes_of(metrics: dict) -> dict:
+    """Each binary target's positive class, from one eval set's metrics."""
+    return {target: values["positive_class"] for target, values in metrics.items() if values.get("positive_class")}

@@ -1,70 +1,60 @@
 """The study's HTML report: an overview of all runs and a page per run, self-contained (figures embedded), offline.
 
 This module builds each page's context (plain dicts and lists) from the loaded results; the templates in
-templates/ turn them into HTML (render.py).
+templates/ turn them into HTML (render.py). The index's tables are built in overview.py, its data section in
+datasets.py, a run page's fairness tables in fairness_tables.py.
 """
 
 from pathlib import Path
 
-import pandas as pd
-import yaml
-
-from faceaudit.data.summary import class_distributions
-from faceaudit.evaluation.fairness import AIF360_METRICS
+from faceaudit.report.configuration import configuration_context
+from faceaudit.report.datasets import dataset_context
+from faceaudit.report.fairness_tables import fairness_context
 from faceaudit.report.generative import sequence_section, vae_sections
 from faceaudit.report.model_card import LIMITATIONS, UNCERTAINTY, model_card
-from faceaudit.report.render import write_page
-from faceaudit.report.results import figure, load_dataset, load_run, optional_figure, split_counts
+from faceaudit.report.overview import grids, overview, run_page_link
+from faceaudit.report.render import number, write_page
+from faceaudit.report.results import figure, load_dataset, load_run, split_counts
 
-# Overview columns: (key in the row, header, which value is best: "high", "low", "near_one" or None).
-OVERVIEW_COLUMNS = [
-    ("accuracy", "accuracy", "high"),
-    ("balanced_accuracy", "balanced accuracy", "high"),
-    ("f1", "F1", "high"),
-    ("auc", "AUC", "high"),
-    ("accuracy_gap", "largest group accuracy gap", "low"),
-    ("disparate_impact_min", "lowest disparate impact", "near_one"),
-    ("mae", "MAE", "low"),
-    ("mae_spread", "group MAE spread", "low"),
-]
-OVERVIEW_HEADERS = [
-    "run",
-    "model",
-    "eval set",
-    "target",
-    *(header for _, header, _ in OVERVIEW_COLUMNS),
-    "gap 95% CI",
-    "gap attribute",
-    "lowest-impact group vs rest",
-    "training s",
-]
 CLASSIFICATION_METRICS = ["accuracy", "balanced_accuracy", "precision", "sensitivity", "specificity", "f1", "f1_macro"]
 REGRESSION_METRICS = ["mae", "rmse", "mean_error", "r2"]
 PER_CLASS_SCORES = ["precision", "sensitivity", "specificity", "f1"]
-GROUP_SCORES = ["n", "accuracy", "error_rate", "tpr", "fpr", "selection_rate"]
-
-
-def run_page_link(name: str) -> str:
-    """Where a run's page lies, relative to index.html."""
-    return f"runs/{name}.html"
 
 
 def write_report(
-    runs: dict, config: dict, environment: dict, files: dict, out_dir: Path, vae_runs: dict | None = None
+    runs: dict,
+    config: dict,
+    environment: dict,
+    files: dict,
+    out_dir: Path,
+    vae_runs: dict | None = None,
+    user_config: dict | None = None,
 ) -> None:
     """Write out_dir/index.html and out_dir/runs/<run>.html from the files the workflow produced.
 
     `files` says which file is which (results.report_files): per run, per eval set, per dataset, per VAE run, and
     the sine-wave comparison's files where `sequence_comparison` is enabled. Only these files are read.
+    `config` is the study's config with the schema's defaults filled in, `user_config` what the user's config
+    files set (None: not known, the whole config is shown as set).
     """
     results = {name: load_run(files["runs"][name]) for name in runs}
     datasets = {name: load_dataset(dataset_files) for name, dataset_files in files["datasets"].items()}
     index = index_context(runs, config, environment, results, datasets, files, vae_runs or {})
+    index["configuration"] = configuration_context(config, user_config)
     write_page(Path(out_dir, "index.html"), "index.html", index)
     for name, run in runs.items():
         split_sizes = split_counts(datasets[run["dataset"]]["manifest"])
         context = run_context(run, results[name], files["runs"][name], split_sizes)
         write_page(Path(out_dir, run_page_link(name)), "run.html", context)
+    remove_pages_of_other_runs(Path(out_dir), runs)
+
+
+def remove_pages_of_other_runs(out_dir: Path, runs: dict) -> None:
+    """A run removed from the study leaves no page behind (Snakemake only removes the outputs it still knows)."""
+    current = {Path(out_dir, run_page_link(name)) for name in runs}
+    for page in Path(out_dir, run_page_link("x")).parent.glob("*.html"):
+        if page not in current:
+            page.unlink()
 
 
 def index_context(
@@ -73,7 +63,7 @@ def index_context(
     return {
         "limitations": LIMITATIONS,
         "uncertainty": UNCERTAINTY,
-        "overview": overview(overview_rows(runs, results)) if runs else None,
+        "overview": overview(runs, results) if runs else None,
         "grids": grids(runs, results),
         "vae_runs": vae_sections({name: files["vae"][name] for name in vae_runs}),
         "sequence": sequence_section(config.get("sequence_comparison", {}), files["sequence"]),
@@ -82,169 +72,7 @@ def index_context(
             for name, data in datasets.items()
         ],
         "environment": environment,
-        "config": yaml.dump(config, Dumper=PlainDumper, sort_keys=False),
     }
-
-
-def audited_attributes(fairness: dict):
-    return [(attribute, audit) for attribute, audit in fairness.items() if attribute != "skipped_attributes"]
-
-
-def largest_gap(fairness: dict, key: str = "accuracy_gap") -> tuple:
-    """(gap, its interval, attribute) of the largest best-vs-worst gap (accuracy, or MAE for regression)."""
-    gaps = [
-        (audit[key], audit.get(f"{key}_ci"), attribute)
-        for attribute, audit in audited_attributes(fairness)
-        if key in audit
-    ]
-    return max(gaps, key=lambda gap: gap[0]) if gaps else (None, None, "")
-
-
-def lowest_disparate_impact(fairness: dict) -> tuple:
-    values = [
-        (scores["disparate_impact"], f"{attribute}={group}")
-        for attribute, audit in audited_attributes(fairness)
-        for group, scores in audit.get("vs_rest", {}).items()
-        if scores["disparate_impact"] is not None
-    ]
-    return min(values) if values else (None, "")
-
-
-def overview_rows(runs: dict, results: dict) -> list[dict]:
-    rows = []
-    for name, run in runs.items():
-        for eval_set in run["eval_sets"]:
-            for target in run["targets"]:
-                metrics = results[name]["metrics"][eval_set][target]
-                fairness = results[name]["fairness"][eval_set][target]
-                regression = metrics["kind"] == "regression"
-                gap, gap_interval, gap_attribute = largest_gap(fairness, "mae_spread" if regression else "accuracy_gap")
-                impact, impact_group = lowest_disparate_impact(fairness)
-                rows.append(
-                    {
-                        "run": name,
-                        "model": run["model"],
-                        "eval_set": eval_set,
-                        "target": target,
-                        **{key: metrics.get(key) for key in ("accuracy", "balanced_accuracy", "f1", "mae")},
-                        "auc": metrics.get("roc", {}).get("auc"),
-                        "accuracy_gap": None if regression else gap,
-                        "mae_spread": gap if regression else None,
-                        "gap_interval": gap_interval,
-                        "gap_attribute": gap_attribute,
-                        "disparate_impact_min": impact,
-                        "impact_group": impact_group,
-                        "training_seconds": results[name]["info"]["training_seconds"],
-                    }
-                )
-    return rows
-
-
-def extremes(rows: list[dict], key: str, better: str) -> tuple:
-    """(best, worst) value of a column among comparable rows (same eval set and target); None if fewer than 2."""
-    values = [row[key] for row in rows if row[key] is not None]
-    if len(set(values)) < 2:
-        return None, None
-    order = {"high": lambda value: value, "low": lambda value: -value, "near_one": lambda value: -abs(1 - value)}[
-        better
-    ]
-    return max(values, key=order), min(values, key=order)
-
-
-def mark(value, best, worst) -> str | None:
-    """ "best" or "worst" where the value is the column's best or worst among comparable rows."""
-    if value is None:
-        return None
-    return "best" if value == best else "worst" if value == worst else None
-
-
-def overview(rows: list[dict]) -> dict:
-    """The overview table: rows grouped by eval set and target, each metric cell marked best or worst among its
-    group and keyed (<eval set>.<target>.<metric>) so that tests and readers can check it against the JSON files."""
-    table = []
-    for indices in pd.DataFrame(rows).groupby(["eval_set", "target"], sort=False).groups.values():
-        comparable = [rows[index] for index in indices]
-        marks = {key: extremes(comparable, key, better) for key, _, better in OVERVIEW_COLUMNS}
-        for row in comparable:
-            cells = [
-                {
-                    "key": f"{row['eval_set']}.{row['target']}.{key}",
-                    "value": row[key],
-                    "mark": mark(row[key], *marks[key]),
-                }
-                for key, _, _ in OVERVIEW_COLUMNS
-            ]
-            table.append({**row, "link": run_page_link(row["run"]), "cells": cells})
-    return {"headers": OVERVIEW_HEADERS, "rows": table}
-
-
-def grids(runs: dict, results: dict) -> list[dict]:
-    """Per experiment with a hyperparameter grid: the first target's accuracy on its first eval set, per grid point."""
-    tables = []
-    for experiment in dict.fromkeys(run["experiment"] for run in runs.values()):
-        members = [run for run in runs.values() if run["experiment"] == experiment and run["grid_point"]]
-        if not members:
-            continue
-        eval_set, target = members[0]["eval_sets"][0], next(iter(members[0]["targets"]))
-        accuracy = {run["run"]: results[run["run"]]["metrics"][eval_set][target]["accuracy"] for run in members}
-        tables.append(
-            {"experiment": experiment, "target": target, "eval_set": eval_set, **grid_table(members, accuracy)}
-        )
-    return tables
-
-
-def grid_table(members: list[dict], accuracy: dict) -> dict:
-    """Headers and rows (grid values as names, accuracies as numbers): a row per grid point, or for a grid over
-    two settings a table with the first setting's values as rows and the second's as columns."""
-    keys = list(members[0]["grid_point"])
-    if len(keys) != 2:
-        rows = [
-            {"names": [run["grid_point"][key] for key in keys], "numbers": [accuracy[run["run"]]]} for run in members
-        ]
-        return {"headers": [*keys, "accuracy"], "rows": rows}
-    row_key, column_key = keys
-    row_values = list(dict.fromkeys(run["grid_point"][row_key] for run in members))
-    column_values = list(dict.fromkeys(run["grid_point"][column_key] for run in members))
-    cell = {(run["grid_point"][row_key], run["grid_point"][column_key]): accuracy[run["run"]] for run in members}
-    rows = [
-        {"names": [row_value], "numbers": [cell.get((row_value, column_value)) for column_value in column_values]}
-        for row_value in row_values
-    ]
-    return {"headers": [f"{row_key} \\ {column_key}", *map(str, column_values)], "rows": rows}
-
-
-def dataset_context(name: str, dataset: dict, data: dict, files: dict) -> dict:
-    """What the data section shows of one dataset: split sizes, rejected and repaired rows, class counts, samples."""
-    manifest, rejects, repairs = data["manifest"], data["rejects"], data["repairs"]
-    counts = manifest["split"].value_counts()
-    return {
-        "name": name,
-        "layout": dataset["layout"],
-        "split_sizes": [{"split": split, "images": int(counts.get(split, 0))} for split in ("train", "val", "test")],
-        "rejected": len(rejects),
-        "reject_reasons": [
-            {"reason": reason, "rows": int(count)} for reason, count in rejects["reason"].value_counts().items()
-        ],
-        "repairs": None
-        if repairs is None or repairs.empty
-        else {"headers": list(repairs.columns), "rows": repairs.values.tolist()},
-        "distributions": [
-            {
-                "label": label,
-                "headers": [label, *map(str, distribution.columns)],
-                "rows": [{"name": value, "counts": row.tolist()} for value, row in distribution.iterrows()],
-            }
-            for label, distribution in class_distributions(manifest, dataset["labels"]).items()
-        ],
-        "samples": optional_figure(files.get("samples"), f"sample images of {name} with their labels"),
-    }
-
-
-class PlainDumper(yaml.SafeDumper):
-    """Writes repeated values out in full instead of as YAML anchors (&id001), which readers do not expect."""
-
-    def ignore_aliases(self, data):
-        return True
 
 
 def run_context(run: dict, result: dict, files: dict, split_sizes: dict) -> dict:
@@ -262,7 +90,7 @@ def run_context(run: dict, result: dict, files: dict, split_sizes: dict) -> dict
                     for target, metrics in result["metrics"][eval_set].items()
                 ],
                 "group_figure": figure(eval_files["group_figure"], "accuracy per group with 95% intervals"),
-                "fairness": fairness_context(result["fairness"][eval_set]),
+                "fairness": fairness_context(result["fairness"][eval_set], result["metrics"][eval_set]),
             }
             for eval_set, eval_files in files["eval_sets"].items()
         ],
@@ -283,9 +111,10 @@ def details(run: dict, info: dict) -> dict:
         "seed": run["seed"],
         "parameters": f"{info['parameters']:,}",
         "epochs completed": info["epochs_completed"],
+        "weights kept": weights_kept(run.get("training", {}), info),
         "resumed from epoch": info.get("resumed_from_epoch") or "no (trained in one go)",
-        "training time (s)": info["training_seconds"],
-        "throughput (images/s, median epoch)": throughput[len(throughput) // 2] if throughput else "n/a",
+        "training time (s)": number(info["training_seconds"], 1),
+        "throughput (images/s, median epoch)": number(throughput[len(throughput) // 2], 1) if throughput else "n/a",
         "host": info["host"],
         "SLURM job": info["slurm_job_id"] or "none (local run)",
         "GPUs": ", ".join(info["gpus"]) or "none (CPU)",
@@ -322,6 +151,41 @@ def training_details(training: dict, info: dict) -> dict:
     return details
 
 
+def restores_best_weights(step: dict) -> bool:
+    stopping = step.get("early_stopping") or {}
+    return stopping.get("patience") is not None and bool(stopping.get("restore_best_weights", True))
+
+
+def restoration(entry: dict, steps: list) -> str:
+    """E.g. early stopping restored epoch 7 (best val_loss): epochs counted from 1 across steps, as in the figure."""
+    step = steps[entry["step"]] if entry["step"] < len(steps) else {}
+    monitor = (step.get("early_stopping") or {}).get("monitor", "monitored value")
+    return f"early stopping restored epoch {entry['epoch'] + 1} (best {monitor})"
+
+
+def weights_kept(training: dict, info: dict) -> str:
+    """Which epoch's weights the saved model holds, and why: the last epoch's, or those early stopping restored in
+    the last step (run.json's `restored_epochs`; a run.json written before it was recorded says so)."""
+    steps = training.get("steps") or []
+    last_epoch = info["epochs_completed"]
+    restored = info.get("restored_epochs")
+    if restored is None:
+        if any(restores_best_weights(step) for step in steps):
+            return f"not recorded (this run.json predates restored_epochs); {last_epoch} epochs were trained"
+        return f"epoch {last_epoch}, the last one trained"
+    last_step = max(len(steps), len(info.get("step_epochs") or []), 1) - 1
+    final = [entry for entry in restored if entry["step"] == last_step]
+    kept = (
+        f"epoch {final[-1]['epoch'] + 1}: {restoration(final[-1], steps)}"
+        if final
+        else f"epoch {last_epoch}, the last one trained"
+    )
+    earlier = [
+        f"step {entry['step'] + 1} ended as {restoration(entry, steps)}" for entry in restored if entry not in final
+    ]
+    return "; ".join([kept, *earlier])
+
+
 def target_context(target: str, metrics: dict, figures_dir: Path) -> dict:
     """One target's metrics on an eval set; for classifiers also per class, the confusion matrix and ROC curve."""
     if metrics["kind"] == "regression":
@@ -348,97 +212,3 @@ def target_context(target: str, metrics: dict, figures_dir: Path) -> dict:
         "confusion": figure(Path(figures_dir) / f"confusion_{target}.png", f"confusion matrix {target}"),
         "roc": figure(Path(figures_dir) / f"roc_{target}.png", f"ROC {target}"),
     }
-
-
-def fairness_context(fairness: dict) -> list[dict]:
-    """Per target: the attributes not audited (and why), and the audit of each other attribute."""
-    return [
-        {
-            "target": target,
-            "skipped": [
-                {"attribute": attribute, "reason": reason}
-                for attribute, reason in by_attribute.get("skipped_attributes", {}).items()
-            ],
-            "audits": [
-                regression_audit(attribute, audit) if "mae_spread" in audit else classification_audit(attribute, audit)
-                for attribute, audit in audited_attributes(by_attribute)
-            ],
-        }
-        for target, by_attribute in fairness.items()
-    ]
-
-
-def classification_audit(attribute: str, audit: dict) -> dict:
-    columns = [key for key in GROUP_SCORES if key in next(iter(audit["groups"].values()))]
-    comparisons = {f"{group} vs rest": scores for group, scores in audit.get("vs_rest", {}).items()}
-    privileged = audit.get("privileged") or {}
-    return {
-        "attribute": attribute,
-        "kind": "classification",
-        "columns": columns,
-        "gap": audit["accuracy_gap"],
-        "gap_interval": audit.get("accuracy_gap_ci"),
-        "best_group": audit["best_group"],
-        "worst_group": audit["worst_group"],
-        "groups": [
-            {
-                "name": group,
-                "n": scores.get("n"),
-                "scores": [scores[key] for key in columns],
-                "accuracy_interval": scores.get("accuracy_ci"),
-                "versus_rest": audit["accuracy_vs_rest"].get(group),
-            }
-            for group, scores in audit["groups"].items()
-        ],
-        "versus_rest": comparison_table(comparisons) if comparisons else None,
-        "privileged": comparison_table({f"others vs {privileged['privileged_group']} (privileged)": privileged})
-        if "disparate_impact" in privileged
-        else None,
-        "class_gaps": class_gaps(audit["class_tpr_gaps"]) if "class_tpr_gaps" in audit else None,
-    }
-
-
-def regression_audit(attribute: str, audit: dict) -> dict:
-    return {
-        "attribute": attribute,
-        "kind": "regression",
-        "gap": audit["mae_spread"],
-        "gap_interval": audit.get("mae_spread_ci"),
-        "best_group": audit["best_group"],
-        "worst_group": audit["worst_group"],
-        "groups": [
-            {
-                "name": group,
-                "n": scores["n"],
-                "mae": scores["mae"],
-                "mae_interval": scores.get("mae_ci"),
-                "mean_error": scores["mean_error"],
-                "versus_rest": audit["mae_vs_rest"].get(group),
-            }
-            for group, scores in audit["groups"].items()
-        ],
-    }
-
-
-def comparison_table(comparisons: dict) -> dict:
-    """aif360's scores of each comparison of groups, each with its interval, and the four-fifths rule's verdict."""
-    return {
-        "headers": ["comparison", *AIF360_METRICS, "four-fifths rule"],
-        "rows": [
-            {
-                "label": label,
-                "four_fifths_rule": scores["four_fifths_rule"] or "n/a",
-                "scores": [{"value": scores[key], "interval": scores["ci"].get(key)} for key in AIF360_METRICS],
-            }
-            for label, scores in comparisons.items()
-        ],
-    }
-
-
-def class_gaps(gaps: dict) -> dict:
-    groups = list(next(iter(gaps.values()))["tpr"])
-    rows = [
-        {"name": cls, "tpr": [scores["tpr"][group] for group in groups], "gap": scores["gap"]}
-        for cls, scores in gaps.items()
-    ]
-    return {"groups": groups, "rows": rows}

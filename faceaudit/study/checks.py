@@ -1,8 +1,11 @@
 """Checks of what the schema cannot cross-reference: names that must exist elsewhere in the study, and settings
 that only make sense together. Each raises ValueError naming the key."""
 
-from faceaudit.catalog import BACKBONES, MULTI_TARGET_MODELS, STRATEGY_STEPS, output_kind
+from faceaudit.catalog import BACKBONES, MIN_IMAGE_SIZE, MULTI_TARGET_MODELS, STRATEGY_STEPS, output_kind
 from faceaudit.labels import NUMERIC, eval_set_source
+from faceaudit.study.names import check_class_names
+from faceaudit.study.runs import kept_classes
+from faceaudit.study.splits import check_split_use
 
 
 def check_study(config: dict) -> None:
@@ -14,8 +17,10 @@ def check_study(config: dict) -> None:
                     f"datasets.{name}.sensitive_attributes: '{attribute}' is not one of its labels "
                     f"{sorted(dataset['labels'])}"
                 )
+        check_class_names(name, dataset)
         check_numeric_labels_and_split(name, dataset)
         check_audited_groups(name, dataset)
+        check_kept_classes(name, dataset)
         for label, positive in dataset.get("positive_classes", {}).items():
             key = f"datasets.{name}.positive_classes.{label}"
             if label not in dataset["labels"]:
@@ -29,6 +34,7 @@ def check_study(config: dict) -> None:
                 raise ValueError(f"{key}: '{positive}' is not a class of '{label}' {classes}")
     for name, experiment in config["experiments"].items():
         check_experiment(name, experiment, config["datasets"])
+        check_split_use(name, experiment, config["datasets"])
 
 
 def check_numeric_labels_and_split(name: str, dataset: dict) -> None:
@@ -62,6 +68,21 @@ def check_audited_groups(name: str, dataset: dict) -> None:
             )
 
 
+def check_kept_classes(name: str, dataset: dict) -> None:
+    for label, kept in dataset.get("keep_classes", {}).items():
+        key = f"datasets.{name}.keep_classes.{label}"
+        classes = dataset["labels"].get(label)
+        if classes is None or classes == NUMERIC:
+            raise ValueError(f"{key}: '{label}' is not a label with classes; its labels: {sorted(dataset['labels'])}")
+        unknown = [class_name for class_name in kept if class_name not in classes]
+        if unknown:
+            raise ValueError(f"{key}: {unknown} not among the classes of '{label}' {classes}")
+        for setting in ("positive_classes", "privileged_groups"):
+            chosen = dataset.get(setting, {}).get(label)
+            if chosen is not None and chosen not in kept:
+                raise ValueError(f"datasets.{name}.{setting}.{label}: '{chosen}' is not kept by {key} {kept}")
+
+
 def check_experiment(name: str, experiment: dict, datasets: dict) -> None:
     key = f"experiments.{name}"
     if experiment["dataset"] not in datasets:
@@ -78,7 +99,8 @@ def check_experiment(name: str, experiment: dict, datasets: dict) -> None:
             raise ValueError(f"{key}.targets: '{target}' is not a label of dataset '{experiment['dataset']}'")
     for eval_set in experiment.get("eval_sets", []):
         check_eval_set(f"{key}.eval_sets", eval_set, experiment, datasets)
-    check_model_targets(key, experiment, dataset["labels"])
+    check_model_targets(key, experiment, {label: kept_classes(dataset, label) for label in dataset["labels"]})
+    check_image_size(key, experiment)
     check_strategy(key, experiment)
     check_loss_weighting(key, experiment, dataset)
 
@@ -95,6 +117,14 @@ def check_model_targets(key: str, experiment: dict, labels: dict) -> None:
         raise ValueError(
             f"{key}.model: '{model}' (head '{head}') has one sigmoid output for a binary target; "
             f"'{targets[0]}' is not binary"
+        )
+
+
+def check_image_size(key: str, experiment: dict) -> None:
+    minimum, size = MIN_IMAGE_SIZE.get(experiment["model"], 0), experiment["image"]["size"]
+    if size < minimum:
+        raise ValueError(
+            f"{key}.image.size: '{experiment['model']}' needs images of at least {minimum} pixels, got {size}"
         )
 
 

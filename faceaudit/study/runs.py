@@ -57,12 +57,7 @@ def run_spec(name: str, experiment_name: str, experiment: dict, point: dict, con
         "experiment": experiment_name,
         "dataset": experiment["dataset"],
         "model": experiment["model"],
-        "targets": {
-            target: dataset["labels"][target]
-            if dataset["labels"][target] == NUMERIC
-            else list(dataset["labels"][target])
-            for target in experiment["targets"]
-        },
+        "targets": {target: kept_classes(dataset, target) for target in experiment["targets"]},
         "image_size": experiment["image"]["size"],
         "color": experiment["image"]["color"],
         "hyperparameters": hyperparameters,
@@ -139,6 +134,16 @@ def run_resources(experiment: dict, config: dict) -> Resources:
 def run_seed(study_seed: int, name: str) -> int:
     """A per-run seed that stays the same when other runs are added or removed."""
     return (study_seed * 1_000_003 + zlib.crc32(name.encode())) % 2**31
+
+
+def kept_classes(dataset: dict, label: str) -> list[str] | str:
+    """A label's classes in the declared order, less those `keep_classes` leaves out (rows of which the manifest
+    refuses), so that a model restricted to White and Others has two outputs, not five; NUMERIC for a numeric label."""
+    classes = dataset["labels"][label]
+    if classes == NUMERIC:
+        return classes
+    kept = dataset.get("keep_classes", {}).get(label)
+    return [name for name in classes if kept is None or name in kept]
 
 
 def positive_classes(dataset: dict, targets: dict[str, list[str]]) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """Checkpoints that let a killed job resume: one folder per run (discarded when the spec changed), an epoch log
-and a double checkpoint per step, finished-step weights written atomically."""
+and a double checkpoint per step (damaged ones set aside by faceaudit.training.resume), finished-step weights written
+atomically."""
 
 import json
 import shutil
@@ -7,7 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from faceaudit.training.callbacks import throughput_callback
+from faceaudit.training.callbacks import divergence_callback, progress_callback, throughput_callback
+from faceaudit.training.progress import RunProgress
+from faceaudit.training.resume import EPOCH_LOG, resume_point
+
+FINISHED_WEIGHTS = "finished.weights.h5"  # a step's weights once it is done (after early stopping's restore)
+RESTORED_EPOCH = "restored_epoch.json"  # the step epoch early stopping restored, written before FINISHED_WEIGHTS
 
 
 def prepare_checkpoint(checkpoint_dir: Path, spec: dict) -> Path:
@@ -30,32 +36,33 @@ def read_epoch_log(path: Path) -> pd.DataFrame:
 
 
 def fit_with_checkpoints(
-    model,
-    train_data,
-    val_data,
-    epochs: int,
-    folder: Path,
-    n_train_images: int,
-    images_per_second: list,
-    extra_callbacks: list = (),
+    model, train_data, val_data, folder: Path, progress: RunProgress, step: int, epochs_before: int, extra_callbacks=()
 ) -> int:
-    """Fit with every epoch logged to folder/history.csv and checkpointed in folder, resuming from the checkpoint
-    there if any; appends each epoch's images/s; returns the epoch the fit started at (`epochs` if none was left)."""
+    """Fit the run's step `step` with every epoch logged to folder/history.csv and checkpointed in folder, resuming
+    from the checkpoint there if a usable one is left (resume_point); one console line per epoch, a NaN or infinite
+    loss raises TrainingDiverged. Returns the epoch the fit started at (the step's epochs if none was left)."""
     import keras
 
-    Path(folder).mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    epochs = progress.step_epochs[step]
+    first_epoch = resume_point(model, folder, progress.note)
+    if 0 < first_epoch < epochs:
+        progress.note(f"resuming from the checkpoint in {folder}: {progress.where(step, first_epoch, epochs_before)}")
     callbacks = [
-        # The log comes first: an epoch that the checkpoint counts as done is always in the log.
-        keras.callbacks.CSVLogger(str(Path(folder) / "history.csv"), append=True),
+        divergence_callback(progress, step, epochs_before),
+        # The log comes before the checkpoint: an epoch that the checkpoint counts as done is always in the log.
+        keras.callbacks.CSVLogger(str(folder / EPOCH_LOG), append=True),
         # Two checkpoints: a job killed while writing one (half an .h5 file) restarts from the one before.
         keras.callbacks.BackupAndRestore(str(folder), double_checkpoint=True, delete_checkpoint=False),
-        throughput_callback(n_train_images, images_per_second),
+        throughput_callback(progress.n_train_images, progress.images_per_second),
+        progress_callback(progress, step, epochs_before),
         *extra_callbacks,
     ]
-    history = model.fit(
+    model.fit(
         train_data, validation_data=val_data, epochs=epochs, callbacks=callbacks, shuffle=False, verbose=2
     )  # shuffled by tf.data
-    return history.epoch[0] if history.epoch else epochs
+    return min(first_epoch, epochs)
 
 
 def save_weights_atomically(model, path: Path) -> None:
@@ -68,7 +75,7 @@ def combined_history(checkpoint_dir: Path, n_steps: int) -> pd.DataFrame:
     """Every step's epoch log in one table: `epoch` counts across steps, `step` and `step_epoch` say where it was."""
     logs = []
     for index in range(n_steps):
-        log = read_epoch_log(checkpoint_dir / f"step_{index}" / "history.csv").rename(columns={"epoch": "step_epoch"})
+        log = read_epoch_log(checkpoint_dir / f"step_{index}" / EPOCH_LOG).rename(columns={"epoch": "step_epoch"})
         log.insert(0, "step", index)
         logs.append(log)
     history = pd.concat(logs, ignore_index=True)

@@ -12,8 +12,10 @@ from faceaudit.catalog import LOSSES, output_kind
 from faceaudit.labels import NUMERIC
 from faceaudit.models import build_model
 from faceaudit.training import loss_weights
-from faceaudit.training.callbacks import early_stopping_callbacks
+from faceaudit.training.callbacks import early_stopping_callbacks, restored_step_epoch
 from faceaudit.training.checkpoints import (
+    FINISHED_WEIGHTS,
+    RESTORED_EPOCH,
     combined_history,
     fit_with_checkpoints,
     prepare_checkpoint,
@@ -21,7 +23,9 @@ from faceaudit.training.checkpoints import (
     save_weights_atomically,
 )
 from faceaudit.training.inputs import encode_labels, make_dataset
+from faceaudit.training.progress import RunProgress
 from faceaudit.training.provenance import run_info
+from faceaudit.training.resume import EPOCH_LOG
 from faceaudit.training.runtime import (
     configure_tensorflow,
     distribution_strategy,
@@ -106,14 +110,16 @@ def train_run(
     with global_precision(policy), strategy.scope():
         model = build_run_model(spec, train_images.shape[1:], pixel_range)
         started = time.perf_counter()
-        progress = train_steps(model, spec, train_data, val_data, checkpoint_dir, len(train_images))
+        progress = run_progress(spec, len(train_images))
+        resumed_from_epoch = train_steps(model, spec, train_data, val_data, checkpoint_dir, progress)
         training_seconds = time.perf_counter() - started
     history = combined_history(checkpoint_dir, len(spec["training"]["steps"]))
     history.to_csv(history_path, index=False)
     model.save(model_path)
-    info = run_info(spec, threads, model, pixel_range, len(history), training_seconds, progress["images_per_second"])
+    info = run_info(spec, threads, model, pixel_range, len(history), training_seconds, progress.images_per_second)
     info.update(
-        resumed_from_epoch=progress["resumed_from_epoch"],
+        resumed_from_epoch=resumed_from_epoch,
+        restored_epochs=restored_epochs(checkpoint_dir, history),
         replicas=strategy.num_replicas_in_sync,
         precision_policy=policy,
         step_epochs=[int((history["step"] == index).sum()) for index in range(len(spec["training"]["steps"]))],
@@ -126,6 +132,13 @@ def train_run(
     return info
 
 
+def run_progress(spec: dict, n_train_images: int) -> RunProgress:
+    steps = spec["training"]["steps"]
+    return RunProgress(
+        spec["run"], [step["epochs"] for step in steps], [step["learning_rate"] for step in steps], n_train_images
+    )
+
+
 def weighting_columns(weighting: dict) -> list[str]:
     """The label columns whose groups a weighting method distinguishes (for describing the weights)."""
     if weighting["method"] == "class":
@@ -135,38 +148,55 @@ def weighting_columns(weighting: dict) -> list[str]:
     return list(weighting["attributes"])
 
 
-def train_steps(model, spec: dict, train_data, val_data, checkpoint_dir: Path, n_train_images: int) -> dict:
-    """Run the strategy's steps in order, skipping those a previous attempt finished; returns the images/s of every
-    epoch trained now and the global epoch this attempt started at (None when it started from scratch)."""
-    images_per_second, started_at, epochs_before = [], None, 0
-    for index, step in enumerate(spec["training"]["steps"]):
+def train_steps(model, spec: dict, train_data, val_data, checkpoint_dir: Path, progress: RunProgress) -> int | None:
+    """Run the strategy's steps in order, skipping those a previous attempt finished, and leave the last step's
+    weights in the model; return the global epoch this attempt started at (None when it started from scratch)."""
+    started_at, epochs_before, trained_now = None, 0, False
+    for index in range(len(spec["training"]["steps"])):
         step_dir = checkpoint_dir / f"step_{index}"
-        finished = step_dir / "finished.weights.h5"
+        finished = step_dir / FINISHED_WEIGHTS
         if not finished.exists():
-            if index > 0:
-                model.load_weights(checkpoint_dir / f"step_{index - 1}" / "finished.weights.h5")
-            first_epoch = train_step(
-                model, spec, step, step_dir, train_data, val_data, n_train_images, images_per_second
-            )
+            if index > 0 and not trained_now:
+                model.load_weights(checkpoint_dir / f"step_{index - 1}" / FINISHED_WEIGHTS)
+            first_epoch = train_step(model, spec, index, step_dir, train_data, val_data, progress, epochs_before)
             started_at = epochs_before + first_epoch if started_at is None else started_at
             save_weights_atomically(model, finished)
-        epochs_before += len(read_epoch_log(step_dir / "history.csv"))
-    return {"images_per_second": images_per_second, "resumed_from_epoch": started_at or None}
+            trained_now = True
+        epochs_before += len(read_epoch_log(step_dir / EPOCH_LOG))
+    if not trained_now:  # every step finished in an attempt that stopped before writing the model
+        model.load_weights(checkpoint_dir / f"step_{len(spec['training']['steps']) - 1}" / FINISHED_WEIGHTS)
+    return started_at or None
 
 
 def train_step(
-    model, spec: dict, step: dict, step_dir: Path, train_data, val_data, n_train_images: int, images_per_second: list
+    model, spec: dict, index: int, step_dir: Path, train_data, val_data, progress: RunProgress, epochs_before: int
 ) -> int:
-    """Fit one step (resuming from its checkpoint if there is one); return the step's epoch it started at."""
+    """Fit one step (resuming from its checkpoint if there is one); return the step's epoch it started at. When early
+    stopping put back an earlier epoch's weights, that epoch is written to step_dir/restored_epoch.json."""
+    step = spec["training"]["steps"][index]
     apply_step(model, step["trainable"], spec["training"].get("unfreeze_last", 0))
     compile_for_step(model, spec, step["learning_rate"])
-    return fit_with_checkpoints(
-        model,
-        train_data,
-        val_data,
-        step["epochs"],
-        step_dir,
-        n_train_images,
-        images_per_second,
-        early_stopping_callbacks(step["early_stopping"]),
+    early_stopping = early_stopping_callbacks(step["early_stopping"])
+    first_epoch = fit_with_checkpoints(
+        model, train_data, val_data, step_dir, progress, index, epochs_before, early_stopping
     )
+    restored = restored_step_epoch(early_stopping)
+    (step_dir / RESTORED_EPOCH).unlink(missing_ok=True)
+    if restored is not None:
+        (step_dir / RESTORED_EPOCH).write_text(json.dumps({"step_epoch": restored}))
+        where = progress.where(index, restored, epochs_before)
+        progress.note(f"early stopping kept the weights of its best {step['early_stopping']['monitor']}: {where}")
+    return first_epoch
+
+
+def restored_epochs(checkpoint_dir: Path, history) -> list[dict]:
+    """For every step whose early stopping put back an earlier epoch's weights: the step, that epoch as counted in
+    history.csv's `epoch` column, and as counted within the step."""
+    restored = []
+    for index in sorted(set(history["step"])):
+        path = checkpoint_dir / f"step_{index}" / RESTORED_EPOCH
+        if path.exists():
+            step_epoch = json.loads(path.read_text())["step_epoch"]
+            row = history[(history["step"] == index) & (history["step_epoch"] == step_epoch)]
+            restored.append({"step": int(index), "epoch": int(row["epoch"].iloc[0]), "step_epoch": step_epoch})
+    return restored

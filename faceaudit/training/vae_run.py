@@ -10,7 +10,9 @@ import numpy as np
 
 from faceaudit.training.checkpoints import fit_with_checkpoints, prepare_checkpoint, read_epoch_log
 from faceaudit.training.inputs import make_dataset
+from faceaudit.training.progress import RunProgress
 from faceaudit.training.provenance import run_info
+from faceaudit.training.resume import EPOCH_LOG
 from faceaudit.training.runtime import configure_tensorflow, make_optimizer
 
 RECONSTRUCTED_IMAGES = 8
@@ -46,27 +48,28 @@ def train_vae_run(
     batch_size = hyperparameters["batch_size"]
     train_data = make_dataset(train_images, None, batch_size, shuffle=True, seed=spec["seed"])
     val_data = make_dataset(val_images, None, batch_size, shuffle=False) if len(val_images) else None
-    images_per_second = []
-    started = time.perf_counter()
-    first_epoch = fit_with_checkpoints(
-        model, train_data, val_data, hyperparameters["epochs"], checkpoint_dir, len(train_images), images_per_second
+    progress = RunProgress(
+        spec["run"], [hyperparameters["epochs"]], [hyperparameters["learning_rate"]], len(train_images)
     )
+    started = time.perf_counter()
+    first_epoch = fit_with_checkpoints(model, train_data, val_data, checkpoint_dir, progress, step=0, epochs_before=0)
     training_seconds = time.perf_counter() - started
 
-    history = read_epoch_log(checkpoint_dir / "history.csv")
+    history = read_epoch_log(checkpoint_dir / EPOCH_LOG)
     history.to_csv(out["history"], index=False)
     model.save(out["model"])
     write_sample_grid(model, Path(out["samples"]), count=SAMPLED_FACES, seed=spec["seed"])
     shown = val_images if len(val_images) else train_images
     write_reconstruction_grid(model, np.asarray(shown[:RECONSTRUCTED_IMAGES]), Path(out["reconstructions"]))
 
-    info = run_info(spec, threads, model, pixel_range, len(history), training_seconds, images_per_second)
+    info = run_info(spec, threads, model, pixel_range, len(history), training_seconds, progress.images_per_second)
     info.update(
         encoder_parameters=int(model.encoder.count_params()),
         decoder_parameters=int(model.decoder.count_params()),
         architecture="\n\n".join(summary(part) for part in (model.encoder, model.decoder)),
         final_losses={column: float(history[column].iloc[-1]) for column in history.columns if column != "epoch"},
         resumed_from_epoch=first_epoch or None,
+        restored_epochs=[],  # no early stopping in a VAE run
     )
     Path(out["run_info"]).write_text(json.dumps(info, indent=2))
     shutil.rmtree(checkpoint_dir)

@@ -1,12 +1,16 @@
 """The report in a real browser: headless Chromium opens it from disk, every figure loads, the numbers it shows
-equal the metrics files, and screenshots are kept as test artifacts (test-artifacts/)."""
+equal the metrics files, no page is wider than a 1,400 px window, names holding markup are shown as text (in our
+report and in Snakemake's `--report` archive) and run nothing, and screenshots are kept as test artifacts
+(test-artifacts/)."""
 
 import json
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import TINY_STUDY, run_snakemake, write_config
 
 ARTIFACTS = Path(os.environ.get("FACEAUDIT_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -68,14 +72,17 @@ def expected_value(study_dir: Path, run: str, key: str):
     metrics = json.loads((study_dir / f"results/runs/{run}/metrics/{eval_set}.json").read_text())[target]
     if metric == "auc":
         return metrics.get("roc", {}).get("auc")
-    if metric not in ("accuracy_gap", "mae_spread", "disparate_impact_min"):
+    if metric not in ("accuracy_gap", "mae_spread", "disparate_impact_min", "privileged_disparate_impact"):
         return metrics.get(metric)
     fairness = json.loads((study_dir / f"results/runs/{run}/fairness/{eval_set}.json").read_text())[target]
     audits = [audit for attribute, audit in fairness.items() if attribute != "skipped_attributes"]
-    if metric != "disparate_impact_min":
+    if metric == "privileged_disparate_impact":
+        impacts = [audit.get("privileged", {}).get("disparate_impact") for audit in audits]
+    elif metric == "disparate_impact_min":
+        impacts = [scores["disparate_impact"] for audit in audits for scores in audit.get("vs_rest", {}).values()]
+    else:
         gaps = [audit[metric] for audit in audits if metric in audit]
         return max(gaps) if gaps else None
-    impacts = [scores["disparate_impact"] for audit in audits for scores in audit.get("vs_rest", {}).values()]
     defined = [value for value in impacts if value is not None]
     return min(defined) if defined else None
 
@@ -107,3 +114,92 @@ def test_every_run_page_opens_from_its_link_with_all_figures_loaded(browser, stu
         assert browser.execute_script("return document.images.length") >= (2 if "regression" in link else 4)
         assert browser.execute_script(BROKEN_IMAGES) == 0, link
     assert save_screenshot(browser, "report-run-page.png").stat().st_size > 10_000
+
+
+PAGE_WIDTHS = "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+
+
+def test_no_page_is_wider_than_a_1400_pixel_window(browser, study_dir):
+    browser.set_window_size(1400, 1000)
+    pages = [study_dir / "results/report/index.html", *sorted((study_dir / "results/report/runs").glob("*.html"))]
+    for page in pages:
+        open_page(browser, page)
+        scrolled, visible = browser.execute_script(PAGE_WIDTHS)
+        assert scrolled <= visible, f"{page.name} is {scrolled} px wide in a {visible} px window"
+
+
+# Names as a study may have them: a class that closes a <script> element and adds an image whose error handler
+# would retitle the page, a class with mathtext's dollar signs, a group called "Others" next to one with markup.
+INJECTED_TITLE = "INJECTED"
+SCRIPT_CLASS = f"</script><img src=x onerror=document.title=/{INJECTED_TITLE}/.source>"
+MARKUP_GROUP = "A & <b>B</b>"
+MARKUP_STUDY = {
+    "seed": 1,
+    "audit": {"bootstrap_resamples": 20},
+    "datasets": {
+        "faces": {
+            "layout": "synthetic",
+            "synthetic": {
+                "n_images": 60,
+                "image_size": 32,
+                "seed": 2,
+                "groups": [{"name": "Others", "share": 0.5}, {"name": MARKUP_GROUP, "share": 0.5}],
+            },
+            "labels": {
+                "gender": [SCRIPT_CLASS, "Male $x$"],
+                "age": TINY_STUDY["datasets"]["faces"]["labels"]["age"],
+                "group": ["Others", MARKUP_GROUP],
+            },
+            "sensitive_attributes": ["group"],
+            "privileged_groups": {"group": MARKUP_GROUP},
+        }
+    },
+    "experiments": {
+        "gender_mlp": {
+            "dataset": "faces",
+            "targets": ["gender"],
+            "model": "mlp",
+            "image": {"size": 8, "color": "gray"},
+            "epochs": 1,
+            "batch_size": 16,
+        }
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def markup_study(tmp_path_factory) -> Path:
+    """The markup study run, then Snakemake's own report of it written (report.zip) and unpacked."""
+    workdir = tmp_path_factory.mktemp("markup-study")
+    write_config(workdir, MARKUP_STUDY)
+    run_snakemake(workdir)
+    run_snakemake(workdir, "--report", "report.zip")
+    with zipfile.ZipFile(workdir / "report.zip") as archive:
+        archive.extractall(workdir / "snakemake-report")
+    return workdir
+
+
+def test_snakemake_report_runs_no_script_from_class_names(browser, markup_study):
+    unpacked = markup_study / "snakemake-report"
+    (snakemake_page,) = unpacked.glob("*/report.html")
+    open_page(browser, snakemake_page)
+    assert browser.title == "Snakemake Report"
+    assert browser.execute_script("return typeof results") == "object", "the report's data script ran whole"
+    assert SCRIPT_CLASS not in snakemake_page.read_text(), "no name from the data is among the embedded params"
+    (carried_index,) = unpacked.glob("*/data/raw/*/index.html")
+    open_page(browser, carried_index)
+    assert browser.title == "faceaudit report"
+    assert SCRIPT_CLASS in browser.find_element("tag name", "body").text
+
+
+def test_our_report_shows_names_with_markup_as_text(browser, markup_study):
+    report = markup_study / "results/report"
+    for page in (report / "index.html", report / "runs/gender_mlp.html"):
+        open_page(browser, page)
+        assert INJECTED_TITLE not in browser.title
+        assert browser.execute_script("return document.querySelectorAll('img[src=\"x\"], b').length") == 0
+        text = browser.find_element("tag name", "body").text
+        assert SCRIPT_CLASS in text and MARKUP_GROUP in text, page.name
+    assert f"all other groups vs {MARKUP_GROUP} (privileged)" in text
+    assert "Male $x$" in text
+    save_screenshot(browser, "report-markup-names.png")

@@ -113,3 +113,23 @@ def test_each_real_dataset_config_plans_without_the_data(tmp_path, name):
 
     assert "download" in plan and "manifest" in plan and "train" in plan
     assert "synthesize" not in plan
+
+
+def test_data_put_in_place_by_hand_needs_no_download_rule(tmp_path, served_archive):
+    """A dataset with an empty `download:` whose files a user extracted into resources/<dataset>/data/ by hand: no
+    download job, and no "missing provenance/metadata ... download" message (issue 11, item 16)."""
+    archive = utkface_archive(tmp_path / "unpacked")
+    with tarfile.open(archive) as opened:
+        opened.extractall(tmp_path / "resources" / "utk" / "data", filter="data")
+    config = study(served_archive)
+    config["datasets"]["utk"]["download"] = []
+    (tmp_path / "utk.yaml").write_text(yaml.safe_dump(config))
+
+    target = "results/data/utk/manifest.csv"  # targets go before --configfile, which takes several values
+    planned = snakemake(tmp_path, target, "-n", "--configfile", str(tmp_path / "utk.yaml"))
+    built = snakemake(tmp_path, target, "--configfile", str(tmp_path / "utk.yaml"))
+
+    for result in (planned, built):
+        output = result.stdout + result.stderr
+        assert "rule download" not in output and "missing provenance/metadata" not in output
+    assert len(pd.read_csv(tmp_path / "results/data/utk/manifest.csv")) == 24

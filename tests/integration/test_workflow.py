@@ -145,6 +145,39 @@ def test_changing_one_runs_hyperparameter_retrains_only_that_run(study_dir):
     assert Path("results/report/index.html") in rewritten
 
 
+def test_adding_then_removing_an_experiment_rebuilds_exactly_what_it_affects(study_dir):
+    """Issue 11, item 1: an added experiment is trained and reported, a removed one leaves the report, and no other
+    run is retrained either time."""
+    config_path = study_dir / "config" / "config.yaml"
+    original = config_path.read_text()
+    models = {
+        name: (study_dir / f"results/runs/{name}/model.keras").stat().st_mtime_ns for name in TINY_STUDY["experiments"]
+    }
+    added = yaml.safe_load(original)
+    added["experiments"]["gender_mlp_added"] = {
+        "dataset": "faces",
+        "targets": ["gender"],
+        "model": "mlp",
+        "image": {"size": 16, "color": "gray"},
+        "epochs": 1,
+    }
+    config_path.write_text(yaml.safe_dump(added))
+    run_snakemake(study_dir)
+
+    index = (study_dir / "results/report/index.html").read_text()
+    assert (study_dir / "results/runs/gender_mlp_added/model.keras").exists()
+    assert (study_dir / "results/report/runs/gender_mlp_added.html").exists() and "gender_mlp_added" in index
+
+    config_path.write_text(original)
+    run_snakemake(study_dir)
+
+    index = (study_dir / "results/report/index.html").read_text()
+    assert "gender_mlp_added" not in index
+    assert not (study_dir / "results/report/runs/gender_mlp_added.html").exists()
+    unchanged = {name: (study_dir / f"results/runs/{name}/model.keras").stat().st_mtime_ns for name in models}
+    assert unchanged == models
+
+
 def test_adding_an_eval_set_or_changing_resources_does_not_retrain(study_dir):
     model = study_dir / "results/runs/both_multitask/model.keras"
     other_model = study_dir / "results/runs/gender_cnn/model.keras"

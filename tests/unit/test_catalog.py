@@ -83,6 +83,7 @@ def test_the_catalogs_models_layouts_and_heads_are_the_codes():
     from faceaudit.models import builders, sequence, transfer
 
     assert set(builders.MODELS) == set(catalog.OWN_CLASSIFIERS)
+    assert set(catalog.MIN_IMAGE_SIZE) <= set(catalog.OWN_CLASSIFIERS)
     assert set(transfer.BACKBONES) == set(catalog.BACKBONES)
     assert set(transfer.HEAD_BUILDERS) == set(catalog.HEADS)
     assert set(sequence.SEQUENCE_BUILDERS) == set(catalog.SEQUENCE_MODELS)

@@ -2,11 +2,12 @@ import re
 import shutil
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
 from faceaudit import labels, study
+from faceaudit.study.validation import validate_config
 
-validate(config, "../schemas/config.schema.yaml", set_default=True)
+# snakemake.utils.validate (defaults filled in), with a short message naming the key instead of the schema dump.
+validate_config(config, workflow.source_path("../schemas/config.schema.yaml"), workflow.configfiles)
 study.check_study(config)
 
 ALL_RUNS = study.expand_runs(config)
@@ -16,7 +17,9 @@ VAE_RUNS = study.vae_runs(ALL_RUNS)
 
 
 def names_pattern(names):
-    return "|".join(re.escape(name) for name in names)
+    """A wildcard constraint matching exactly these names; with none, one that matches nothing (Snakemake ignores an
+    empty constraint, and the rule would then claim every path of its shape, e.g. data a user put in place by hand)."""
+    return "|".join(re.escape(name) for name in names) or "(?!)"
 
 
 wildcard_constraints:
@@ -44,7 +47,10 @@ onstart:
 
 
 def get_final_output():
-    return ["results/report/index.html"]
+    """The report's index and every run page. Asking for the pages too matters: a job whose outputs include a file
+    without metadata (the page of a run just added) skips Snakemake's params and input-set checks, so with the index
+    alone an added experiment would leave the report stale ("Nothing to be done")."""
+    return [rules.report.output.index, *rules.report.output.run_pages]
 
 
 def datasets_with_layout(layout):

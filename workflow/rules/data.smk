@@ -30,6 +30,7 @@ rule download:
         files=get_dataset_setting("download"),
         downloads="resources/{dataset}/downloads",
         checksums_lock=config["checksums_lock"],
+        archive_limits=config["archive_limits"],
     script:
         "../scripts/download.py"
 
@@ -53,6 +54,7 @@ rule manifest:
         max_reject_fraction=get_dataset_setting("max_reject_fraction"),
         sample_fraction=get_dataset_setting("sample_fraction"),
         sample_size=get_dataset_setting("sample_size"),
+        keep_classes=get_dataset_setting("keep_classes"),
     script:
         "../scripts/manifest.py"
 

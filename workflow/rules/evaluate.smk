@@ -49,6 +49,7 @@ rule fairness:
 rule training_curves:
     input:
         history=rules.train.output.history,
+        run_info=rules.train.output.run_info,
     output:
         figure="results/runs/{run}/figures/training_curves.png",
     log:

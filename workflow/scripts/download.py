@@ -4,7 +4,7 @@ redirect_output_to(snakemake.log[0])
 
 from pathlib import Path
 
-from faceaudit.data.download import install_dataset
+from faceaudit.data.download import ArchiveLimits, install_dataset
 
 install_dataset(
     snakemake.wildcards.dataset,
@@ -12,4 +12,5 @@ install_dataset(
     downloads=Path(snakemake.params.downloads),
     destination=Path(snakemake.output.data),
     lock_path=Path(snakemake.params.checksums_lock),
+    limits=ArchiveLimits(**snakemake.params.archive_limits),
 )

@@ -12,7 +12,6 @@ from faceaudit.data.manifest import build_manifest
 dataset_root = Path(snakemake.params.root)
 labels = snakemake.params.labels
 source = read_source(snakemake.params.layout, dataset_root, snakemake.params.layout_settings, labels)
-repairs = pd.DataFrame(source.attrs.get("repairs", []), columns=["column", "written", "read_as", "count"])
 manifest, rejects = build_manifest(
     source,
     dataset_root,
@@ -22,7 +21,9 @@ manifest, rejects = build_manifest(
     sample_fraction=snakemake.params.sample_fraction,
     sample_size=snakemake.params.sample_size,
     workers=snakemake.threads,
+    keep_classes=snakemake.params.keep_classes,
 )
+repairs = pd.DataFrame(manifest.attrs["repairs"], columns=["column", "written", "read_as", "count"])
 manifest.to_csv(snakemake.output.manifest, index=False)
 rejects.to_csv(snakemake.output.rejects, index=False)
 repairs.to_csv(snakemake.output.repairs, index=False)

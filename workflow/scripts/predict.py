@@ -3,12 +3,13 @@ from faceaudit.logs import redirect_output_to
 redirect_output_to(snakemake.log[0])
 
 from faceaudit.data.arrays import read_split
-from faceaudit.evaluation.predictions import predict_eval_set
+from faceaudit.evaluation.predictions import predict_eval_set, require_examples
 from faceaudit.training.runtime import set_tensorflow_threads
 
 set_tensorflow_threads(snakemake.threads)  # else TensorFlow uses every core it sees, and scores differ in the last bit
 
 images, rows = read_split(snakemake.input.images, snakemake.input.rows)
+require_examples(images, snakemake.wildcards.eval_set, snakemake.input.rows)
 evaluation = snakemake.params.evaluation
 predictions = predict_eval_set(
     snakemake.input.model, images, rows, evaluation["targets"], evaluation["sensitive_attributes"]

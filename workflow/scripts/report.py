@@ -2,24 +2,27 @@ from faceaudit.logs import redirect_output_to
 
 redirect_output_to(snakemake.log[0])
 
+import json
 from pathlib import Path
 
 from faceaudit.report import report_files, write_report
 from faceaudit.report.environment import describe_environment
 
-# Only the rule's declared inputs: its named input lists, in the order of the runs, their eval sets, the datasets
-# and the VAE runs that the rule's params list (see get_report_inputs).
+# What the report_settings rule wrote: the runs, VAE runs and datasets in the order of the named input lists (see
+# get_report_inputs), the config as used and as the user set it.
+settings = json.loads(Path(snakemake.input.settings).read_text())
 files = report_files(
     dict(snakemake.input.items()),
-    runs=snakemake.params.runs,
-    vae_runs=snakemake.params.vae_runs,
-    datasets=snakemake.params.datasets,
+    runs=settings["runs"],
+    vae_runs=settings["vae_runs"],
+    datasets=settings["datasets"],
 )
 write_report(
-    snakemake.params.runs,
-    snakemake.params.config,
+    settings["runs"],
+    settings["config"],
     describe_environment(Path(snakemake.params.workflow_dir)),
     files,
     out_dir=Path(snakemake.output.index).parent,
-    vae_runs=snakemake.params.vae_runs,
+    vae_runs=settings["vae_runs"],
+    user_config=settings["user_config"],
 )

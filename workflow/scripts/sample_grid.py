@@ -7,4 +7,4 @@ import pandas as pd
 from faceaudit.data.summary import write_sample_grid
 
 manifest = pd.read_csv(snakemake.input.manifest, dtype=str, keep_default_na=False)
-write_sample_grid(manifest, snakemake.params.root, list(snakemake.params.labels), snakemake.output.grid)
+write_sample_grid(manifest, snakemake.params.root, dict(snakemake.params.labels), snakemake.output.grid)

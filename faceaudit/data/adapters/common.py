@@ -34,9 +34,11 @@ def decode_codes(codes: pd.Series, classes: list[str]) -> pd.Series:
 
 
 def files_under(folder: Path) -> list[Path]:
-    """Every file below `folder` in a stable order, hidden files (.DS_Store, ...) left out."""
+    """Every file below `folder` in a stable order, hidden files (.DS_Store, ...) left out. Symlinks are listed too,
+    dangling ones included, so that the manifest refuses them with a reason rather than losing them."""
     return sorted(
         path
         for path in folder.rglob("*")
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        if (path.is_file() or path.is_symlink())
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     )

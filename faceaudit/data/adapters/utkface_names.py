@@ -1,7 +1,8 @@
 """Adapter for UTKFace: labels in the file name, `age_gender_race_timestamp.jpg.chip.jpg`.
 
-gender and race are 0-based codes into the declared classes (UTKFace: gender [Male, Female], race [White, Black,
-Asian, Indian, Others]); age is in years, so the label `age` must be declared `numeric`.
+gender and race are 0-based codes into the declared classes, which must therefore be complete and in code order
+(gender [Male, Female], race [White, Black, Asian, Indian, Others]; the schema checks the lengths, and the dataset's
+keep_classes studies a subset); age is in years, so the label `age` must be declared `numeric`.
 """
 
 import re

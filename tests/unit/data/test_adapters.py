@@ -1,5 +1,6 @@
 """Every layout on a small real dataset (real JPEGs), damaged the ways real datasets are: a missing file, a corrupt
-image, an unknown label, a mangled age bin, a malformed name. Each damaged row reaches rejects with its reason."""
+image, an unknown label, a mangled age bin, a malformed name, a row listed twice, a file name that is not UTF-8, a
+symlink dangling or leading out. Each damaged row reaches rejects with its reason."""
 
 import os
 from pathlib import Path
@@ -7,10 +8,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from PIL import Image
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
 
 from faceaudit.data.adapters import read_source
 from faceaudit.data.manifest import build_manifest
+from faceaudit.study import check_study
+
+REPOSITORY = Path(__file__).resolve().parents[3]
+SCHEMA = str(REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
 
 SPLIT = {"val": 0.25, "test": 0.25, "seed": 0}
 FAIRFACE_AGES = ["0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "more than 70"]
@@ -112,6 +120,74 @@ def test_fairface_val_file_is_the_test_split_and_val_is_carved_out_of_train(fair
     assert sorted(splits["test"]) == [f"val/{n}.jpg" for n in range(1, 5)]
     assert all(path.startswith("train/") for path in splits["train"] + splits["val"])
     assert 1 <= len(splits["val"]) <= 4
+
+
+def add_label_rows(label_file: Path, rows: list[dict]) -> None:
+    table = pd.read_csv(label_file, dtype=str, keep_default_na=False)
+    pd.concat([table, pd.DataFrame(rows)], ignore_index=True).to_csv(label_file, index=False)
+
+
+def row_of(label_file: Path, file: str) -> dict:
+    table = pd.read_csv(label_file, dtype=str, keep_default_na=False)
+    return table[table["file"] == file].iloc[0].to_dict()
+
+
+def test_fairface_duplicate_rows_are_kept_once_and_contradictory_ones_refused(fairface):
+    train, test = fairface / "fairface_label_train.csv", fairface / "fairface_label_val.csv"
+    add_label_rows(train, [row_of(train, "train/1.jpg"), row_of(train, "train/2.jpg")])  # listed again, identical
+    add_label_rows(train, [row_of(train, "train/9.jpg") | {"gender": "Female"}])  # 9 is Male
+    add_label_rows(test, [row_of(train, "train/10.jpg") | {"service_test": "False"}])  # in train and in test
+
+    source, manifest, rejects = manifest_of("fairface_csv", fairface, FAIRFACE_SETTINGS, FAIRFACE_LABELS)
+
+    assert manifest["path"].is_unique  # every image in exactly one split
+    assert manifest.set_index("path").loc[["train/1.jpg", "train/2.jpg"], "gender"].tolist() == ["Male", "Female"]
+    assert manifest.attrs["repairs"][-1] == {
+        "column": "path",
+        "written": "listed again, same values",
+        "read_as": "kept once",
+        "count": 2,
+    }
+    refused = rejects[rejects["path"].isin(["train/9.jpg", "train/10.jpg"])]
+    assert refused["path"].tolist() == ["train/9.jpg", "train/9.jpg", "train/10.jpg", "train/10.jpg"]  # all copies
+    reasons = reasons_by_path(refused)
+    assert reasons["train/9.jpg"] == "listed 2 times with different values: gender 'Male' vs 'Female'"
+    assert reasons["train/10.jpg"] == "listed 2 times with different values: split 'train' vs 'test'"
+    assert len(manifest) + len(rejects) == len(source) - 2
+
+
+def test_fairface_paths_leading_out_of_the_dataset_folder_are_refused(fairface):
+    outside = fairface.parent / f"{fairface.name}_outside"
+    write_jpeg(outside / "secret.jpg")
+    (fairface / "train/link.jpg").symlink_to(outside / "secret.jpg")
+    row = row_of(fairface / "fairface_label_train.csv", "train/1.jpg")
+    add_label_rows(
+        fairface / "fairface_label_train.csv",
+        [
+            row | {"file": str(outside / "secret.jpg")},
+            row | {"file": f"../{outside.name}/secret.jpg"},
+            row | {"file": "train/link.jpg"},
+            row | {"file": "train"},
+        ],
+    )
+
+    _, manifest, rejects = manifest_of("fairface_csv", fairface, FAIRFACE_SETTINGS, FAIRFACE_LABELS)
+
+    reasons = reasons_by_path(rejects)
+    assert reasons[str(outside / "secret.jpg")] == "absolute path: paths must be relative to the dataset folder"
+    assert reasons[f"../{outside.name}/secret.jpg"] == "path leads out of the dataset folder ('..')"
+    assert reasons["train/link.jpg"] == f"symlink leading out of the dataset folder (to {outside / 'secret.jpg'})"
+    assert reasons["train"] == "a folder, not an image file"
+    assert not manifest["path"].str.contains("secret|link").any()
+
+
+def test_a_dataset_folder_that_is_itself_a_symlink_is_fine(fairface):
+    linked = fairface.parent / f"{fairface.name}_linked"
+    linked.symlink_to(fairface, target_is_directory=True)
+
+    _, manifest, rejects = manifest_of("fairface_csv", linked, FAIRFACE_SETTINGS, FAIRFACE_LABELS)
+
+    assert len(manifest) == 13 and len(rejects) == 3
 
 
 def test_fairface_missing_label_file_is_named(fairface):
@@ -246,6 +322,40 @@ def test_class_folders_without_split_folders_and_whole_dataset_as_test_set(class
     assert set(manifest["split"]) == {"test"}
 
 
+def test_a_file_name_that_is_not_utf8_is_refused_and_the_rest_is_kept(class_folders):
+    folder = os.fsencode(class_folders / "faces/train/Female")
+    with open(os.path.join(folder, b"caf\xe9-latin1.jpg"), "wb") as image:  # Latin-1 bytes, not UTF-8
+        image.write((class_folders / "faces/train/Female/0.jpg").read_bytes())
+
+    _, manifest, rejects = manifest_of("class_folders", class_folders, {"images": "faces"}, GENDER)
+
+    reasons = reasons_by_path(rejects)
+    assert reasons["faces/train/Female/caf\\xe9-latin1.jpg"] == (
+        "file name is not valid UTF-8: rename the file (or folder) to UTF-8"
+    )
+    assert len(manifest) == 2 * (8 + 3) - 1  # all but the corrupt image
+    written = Path(class_folders / "rejects.csv")
+    rejects.to_csv(written, index=False)  # what the workflow writes; it used to raise UnicodeEncodeError
+    assert "faces/train/Female/caf\\xe9-latin1.jpg" in written.read_text(encoding="utf-8")
+
+
+def test_symlinks_dangling_or_leading_out_are_refused_with_their_reason(class_folders):
+    (class_folders / "faces/train/Male/gone.jpg").symlink_to(class_folders / "faces/train/Male/deleted.jpg")
+    outside = class_folders.parent / f"{class_folders.name}_outside.jpg"
+    write_jpeg(outside)
+    (class_folders / "faces/train/Male/elsewhere.jpg").symlink_to(outside)
+    (class_folders / "faces/train/Male/inside.jpg").symlink_to(class_folders / "faces/train/Male/0.jpg")
+
+    _, manifest, rejects = manifest_of("class_folders", class_folders, {"images": "faces"}, GENDER)
+
+    reasons = reasons_by_path(rejects)
+    assert reasons["faces/train/Male/gone.jpg"] == (
+        f"dangling symlink (points to {class_folders / 'faces/train/Male/deleted.jpg'}, which does not exist)"
+    )
+    assert reasons["faces/train/Male/elsewhere.jpg"] == f"symlink leading out of the dataset folder (to {outside})"
+    assert "faces/train/Male/inside.jpg" in set(manifest["path"])
+
+
 def test_class_folders_needs_exactly_one_label(class_folders):
     with pytest.raises(ValueError, match="layout 'class_folders' reads one label"):
         read_source("class_folders", class_folders, {"images": "faces"}, GENDER | {"age": ["young", "old"]})
@@ -268,7 +378,7 @@ def split_lists(tmp_path) -> Path:
         split = ["train", "train", "train", "train", "val", "test"][number % 6]
         write_jpeg(tmp_path / "images" / f"{number:05d}.jpg", value=12 * number)
         lines[split].append(f"{number:05d}.jpg {number % 3}")
-    lines["train"] += ["00100.jpg 1", "00001.jpg 7", "just-a-path.jpg", ""]
+    lines["train"] += ["00100.jpg 1", "00101.jpg -1", "just-a-path.jpg", ""]
     for split, content in lines.items():
         (tmp_path / f"{split}.txt").write_text("\n".join(content) + "\n")
     return tmp_path
@@ -279,7 +389,7 @@ def test_split_lists_map_indices_to_classes_and_keep_the_lists_splits(split_list
 
     assert reasons_by_path(rejects) == {
         "images/00100.jpg": "file not found",
-        "images/00001.jpg": "unknown pest value '7' (known: rice leaf roller, grub, wireworm)",
+        "images/00101.jpg": "unknown pest value '-1' (known: rice leaf roller, grub, wireworm)",
         "just-a-path.jpg": "train.txt line 15: expected 'path label'",
     }
     rows = manifest.set_index("path")
@@ -287,6 +397,29 @@ def test_split_lists_map_indices_to_classes_and_keep_the_lists_splits(split_list
     assert rows.loc["images/00004.jpg", ["pest", "split"]].tolist() == ["grub", "val"]
     assert rows.loc["images/00005.jpg", ["pest", "split"]].tolist() == ["wireworm", "test"]
     assert manifest["split"].value_counts().to_dict() == {"train": 12, "val": 3, "test": 3}
+
+
+def test_split_lists_refuse_a_class_list_shorter_than_the_codes(split_lists):
+    subset = {"pest": ["rice leaf roller", "wireworm"]}  # code 1 (grub) would silently be called wireworm
+
+    with pytest.raises(ValueError) as error:
+        read_source("split_lists", split_lists, LISTS, subset)
+
+    message = str(error.value)
+    assert message.startswith("test.txt, train.txt: 6 line(s) give pest a code of 2 or more (up to 2)")
+    assert "labels.pest lists 2 classes (codes 0 to 1)" in message and "keep_classes" in message
+
+
+def test_split_lists_keep_a_subset_of_classes_as_a_declared_filter(split_lists):
+    _, manifest, rejects = manifest_of(
+        "split_lists", split_lists, LISTS, PESTS, keep_classes={"pest": ["rice leaf roller", "wireworm"]}
+    )
+
+    assert set(manifest["pest"]) == {"rice leaf roller", "wireworm"}
+    assert manifest.set_index("path").loc["images/00002.jpg", "pest"] == "wireworm"
+    not_kept = rejects[rejects["reason"] == "pest 'grub' is not kept (keep_classes)"]
+    assert len(not_kept) == 7  # 00100.jpg too: a grub whose file is missing is not kept either
+    assert len(manifest) + len(rejects) == 21
 
 
 def test_split_lists_missing_list_is_named(split_lists):
@@ -329,6 +462,62 @@ def test_utkface_reads_labels_from_names_and_rejects_malformed_ones(utkface):
     assert row[["age", "gender", "race"]].tolist() == ["9", "Male", "Asian"]
 
 
+def utkface_config(**labels) -> dict:
+    config = yaml.safe_load((REPOSITORY / "config/utkface.yaml").read_text())
+    config["datasets"]["utkface"]["labels"].update(labels)
+    return config
+
+
+def test_the_schema_refuses_a_utkface_class_list_that_is_not_the_whole_code():
+    validate(utkface_config(), SCHEMA, set_default=True)
+    for label, classes, problem in (
+        ("race", ["White", "Others"], "is too short"),
+        ("gender", ["Male", "Female", "Other"], "is too long"),
+    ):
+        with pytest.raises(WorkflowError) as error:
+            validate(utkface_config(**{label: classes}), SCHEMA, set_default=True)
+
+        message = str(error.value)
+        assert f"{classes} {problem}" in message
+        assert f"['datasets']['utkface']['labels']['{label}']" in message
+        assert f"UTKFace codes {label} 0" in message and "keep_classes" in message  # the description says what to do
+
+
+def test_keep_classes_must_name_classes_of_a_label():
+    config = utkface_config()
+    validate(config, SCHEMA, set_default=True)
+    for keep, expected in (
+        ({"race": ["White", "Other"]}, r"datasets.utkface.keep_classes.race: \['Other'\] not among the classes"),
+        ({"age": ["30"]}, "datasets.utkface.keep_classes.age: 'age' is not a label with classes"),
+    ):
+        config["datasets"]["utkface"]["keep_classes"] = keep
+        with pytest.raises(ValueError, match=expected):
+            check_study(config)
+
+
+def test_utkface_keeps_a_declared_subset_of_races_with_the_right_names(utkface):
+    labels = {"age": "numeric", "race": UTK_LABELS["race"]}
+
+    _, manifest, rejects = manifest_of(
+        "utkface_names",
+        utkface,
+        {"images": "UTKFace"},
+        labels,
+        keep_classes={"race": ["White", "Others"]},
+        max_reject_fraction=0.25,  # the 12 rows not kept do not count; 2 of the 11 others are damaged
+    )
+
+    races = dict(zip(manifest["path"], manifest["race"]))
+    assert races["UTKFace/17_0_4_20170116174520004.jpg.chip.jpg"] == "Others"  # code 4, not code 1
+    assert races["UTKFace/1_0_0_20170116174520000.jpg.chip.jpg"] == "White"
+    assert set(races.values()) == {"White", "Others"} and len(manifest) == 8
+    reasons = reasons_by_path(rejects)
+    assert reasons["UTKFace/5_1_1_20170116174520001.jpg.chip.jpg"] == "race 'Black' is not kept (keep_classes)"
+    assert reasons["UTKFace/9_0_2_20170116174520002.jpg.chip.jpg"] == "race 'Asian' is not kept (keep_classes)"
+    assert (rejects["reason"].str.endswith("(keep_classes)")).sum() == 12
+    assert reasons["UTKFace/30_0_7_20170116174525125.jpg.chip.jpg"].startswith("unknown race value '7'")
+
+
 def test_utkface_age_must_be_declared_numeric(utkface):
     with pytest.raises(ValueError, match="declare the label `age: numeric`"):
         read_source("utkface_names", utkface, {"images": "UTKFace"}, UTK_LABELS | {"age": ["young", "old"]})
@@ -344,7 +533,11 @@ def one_image(tmp_path) -> Path:
 
 
 def test_numeric_label_must_be_a_finite_number(one_image):
-    source = pd.DataFrame({"path": ["face.jpg"] * 5, "age": ["31", "2.5", "abc", "inf", ""], "gender": ["Male"] * 5})
+    for number in range(5):
+        os.link(one_image / "face.jpg", one_image / f"{number}.jpg")
+    source = pd.DataFrame(
+        {"path": [f"{n}.jpg" for n in range(5)], "age": ["31", "2.5", "abc", "inf", ""], "gender": ["Male"] * 5}
+    )
 
     manifest, rejects = build_manifest(source, one_image, {"age": "numeric", "gender": ["Female", "Male"]}, SPLIT, 1.0)
 

@@ -1,6 +1,11 @@
 """Preprocessing: JPEGs decoded once into uint8 arrays on disk (memory-mappable) with their manifest rows, and the
 tf.data pipeline that feeds training: every image with its own labels, every example once per epoch."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -194,3 +199,70 @@ def test_write_split_with_several_workers_gives_the_same_array(tmp_path, manifes
 
     np.testing.assert_array_equal(np.load(tmp_path / "one.npy"), np.load(tmp_path / "three.npy"))
     assert len(np.load(tmp_path / "three.npy")) == 120
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 1 MB filesystem (tmpfs), as full as a real full disk gets; needs root (CI runs as root)."""
+    mount = tmp_path / "small_disk"
+    mount.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    if result.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot mount a small tmpfs in CI: {result.stderr.decode()}")
+        pytest.skip("mounting a small tmpfs needs root")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def many_rows(tmp_path: Path, count: int) -> pd.DataFrame:
+    write_red_blue_jpeg(tmp_path / "face.jpg")
+    return pd.DataFrame({"path": ["face.jpg"] * count, "split": "train", "gender": "Female"})
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_full_disk_fails_at_once_naming_the_disk_and_the_space_needed(tmp_path, small_disk, workers):
+    manifest = many_rows(tmp_path, 200)  # 200 x 64 x 64 x 3 bytes = 2.5 MB on a 1 MB disk
+
+    with pytest.raises(OSError, match=r"the train split needs 2\.5 MB \(200 images of 64x64x3 bytes\)") as raised:
+        write_split(manifest, tmp_path, "train", 64, "rgb", small_disk / "train.npy", small_disk / "train.csv", workers)
+
+    assert f"mounted at {small_disk}" in str(raised.value) and "1.0 MB free" in str(raised.value)
+    assert not (small_disk / "train.npy").exists()
+
+
+WRITE_SPLIT_SCRIPT = """
+import sys
+from pathlib import Path
+import pandas as pd
+from faceaudit.data.arrays import write_split
+folder = Path(sys.argv[1])
+manifest = pd.DataFrame({"path": ["face.jpg"] * 20000, "split": "train", "gender": "Female"})
+write_split(manifest, folder, "train", 32, "rgb", folder / "train.npy", folder / "train.csv", workers=2)
+"""
+
+
+def test_a_worker_that_dies_stops_preprocessing_instead_of_hanging(tmp_path):
+    write_red_blue_jpeg(tmp_path / "face.jpg")
+    process = subprocess.Popen(
+        [sys.executable, "-c", WRITE_SPLIT_SCRIPT, str(tmp_path)], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        workers = wait_for_children(process.pid)
+        os.kill(workers[0], signal.SIGKILL)  # what SIGBUS on a full memory-mapped disk does to a worker
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode != 0
+    assert "a preprocessing worker process died before finishing" in stderr
+
+
+def wait_for_children(pid: int, timeout: float = 60) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if len(children) >= 2:
+            time.sleep(1)  # let the workers start decoding
+            return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        time.sleep(0.05)
+    raise AssertionError("the preprocessing workers did not start")

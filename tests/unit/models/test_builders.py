@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from face_images import draw_faces, load_faces
 
-from faceaudit.catalog import LOSSES, output_kind
-from faceaudit.models import build_model, class_scores
+from faceaudit.catalog import LOSSES, MIN_IMAGE_SIZE, output_kind
+from faceaudit.models import build_model, builders, class_scores
 
 GRAY_32 = (32, 32, 1)
 
@@ -86,6 +86,37 @@ def test_baseline_cnn_matches_the_published_summary():
     assert model.get_layer("gender").activation is keras.activations.sigmoid
 
 
+def test_plain_cnn_matches_aif360s_utkface_tutorial():
+    model = build_model("plain_cnn", (64, 64, 3), {"gender": 2})
+
+    # torchsummary of the tutorial's ThreeLayerCNN: 456, 2,416, 9,232, 30,840, 242 = 43,186
+    assert [layer.count_params() for layer in model.layers if layer.count_params()] == [456, 2_416, 9_232, 30_840, 242]
+    assert model.count_params() == 43_186
+    pooled = [tuple(layer.output.shape) for layer in model.layers if isinstance(layer, keras.layers.MaxPooling2D)]
+    assert pooled == [(None, 30, 30, 6), (None, 13, 13, 16), (None, 4, 4, 16)]
+    assert model.get_layer("gender").activation is keras.activations.softmax
+
+
+@pytest.mark.parametrize("name", sorted(MIN_IMAGE_SIZE))
+def test_models_with_a_minimum_input_size_build_there_and_not_one_pixel_below(name):
+    size = MIN_IMAGE_SIZE[name]
+    builder = builders.MODELS[name]
+
+    builder(keras.Input((size, size, 1)), {"gender": 2})
+    with pytest.raises(ValueError):
+        builder(keras.Input((size - 1, size - 1, 1)), {"gender": 2})
+    with pytest.raises(
+        ValueError, match=rf"'{name}' needs images of at least {size}x{size} pixels, got \({size - 1}, "
+    ):
+        build_model(name, (size - 1, size - 1, 1), {"gender": 2})
+
+
+def test_multitask_cnn_takes_a_single_target_too():
+    model = build_model("multitask_cnn", GRAY_32, {"gender": 2})
+
+    assert model.output_names == ["gender"] and tuple(model.output["gender"].shape) == (None, 2)
+
+
 def test_baseline_cnn_refuses_a_target_with_more_than_two_classes():
     with pytest.raises(ValueError, match="baseline_cnn has one sigmoid output for binary targets; 'age' has 9 classes"):
         build_model("baseline_cnn", (100, 100, 3), {"age": 9})
@@ -148,6 +179,7 @@ def face_files(tmp_path_factory):
         ("cnn_bn", 32, "gray", {"gender": 2}),
         ("baseline_cnn", 100, "rgb", {"gender": 2}),
         ("deep_cnn", 100, "rgb", {"species": 102}),
+        ("plain_cnn", 64, "rgb", {"gender": 2}),
         ("multitask_cnn", 32, "rgb", {"gender": 2, "age": 9}),
     ],
 )

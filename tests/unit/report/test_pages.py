@@ -32,7 +32,19 @@ def predictions_table() -> pd.DataFrame:
     )
 
 
-def write_run(runs_dir, name: str, correct_rows: int = 8, grid_point: dict | None = None) -> dict:
+def training_block(patience: int | None) -> dict:
+    """A run spec's `training`, as study.expand_runs writes it: one step, early stopping on val_loss."""
+    stopping = {"patience": patience, "monitor": "val_loss", "restore_best_weights": True}
+    return {
+        "steps": [{"trainable": "all", "epochs": 2, "learning_rate": 0.001, "early_stopping": stopping}],
+        "loss_weighting": {"method": "none"},
+        "augmentation": {},
+    }
+
+
+def write_run(
+    runs_dir, name: str, correct_rows: int = 8, grid_point: dict | None = None, run_info: dict | None = None
+) -> dict:
     run_dir = runs_dir / name
     (run_dir / "metrics").mkdir(parents=True)
     (run_dir / "fairness").mkdir()
@@ -40,7 +52,9 @@ def write_run(runs_dir, name: str, correct_rows: int = 8, grid_point: dict | Non
     # Each run gets a different number of right answers among the first rows, so runs can be ranked.
     predictions.loc[: correct_rows - 1, "gender_pred"] = predictions.loc[: correct_rows - 1, "gender_true"]
     metrics = compute_metrics(predictions, {"gender": GENDER}, {"gender": "Male"})
-    audit = audit_fairness(predictions, {"gender": GENDER}, ["group"], {"gender": "Male"})
+    audit = audit_fairness(
+        predictions, {"gender": GENDER}, ["group"], {"gender": "Male"}, privileged_groups={"group": "A"}
+    )
     (run_dir / "metrics/test.json").write_text(json.dumps(metrics))
     (run_dir / "fairness/test.json").write_text(json.dumps(audit))
     plot_metrics(metrics, run_dir / "figures/test")
@@ -67,14 +81,15 @@ def write_run(runs_dir, name: str, correct_rows: int = 8, grid_point: dict | Non
         "seed": 1,
         "eval_sets": ["test"],
         "hyperparameters": {"learning_rate": 0.001, "batch_size": 8, "epochs": 2, "optimizer": "adam"},
+        "training": training_block(patience=1),
     }
     info = {
         **spec,
         "parameters": 1234,
         "architecture": "Dense <layer>",
         "epochs_completed": 2,
-        "training_seconds": 3.5,
-        "images_per_second": [100.0, 120.0],
+        "training_seconds": 3.5123456789,
+        "images_per_second": [100.123456789, 120.987654321],
         "host": "node1",
         "slurm_job_id": None,
         "gpus": [],
@@ -82,6 +97,7 @@ def write_run(runs_dir, name: str, correct_rows: int = 8, grid_point: dict | Non
         "keras_version": "3.x",
         "threads": 1,
         "pixel_range": [0.0, 255.0],
+        **(run_info or {}),
     }
     (run_dir / "run.json").write_text(json.dumps(info))
     return spec
@@ -110,11 +126,15 @@ def report_inputs(root, runs: dict, datasets: list[str]) -> dict:
     return report_files(declared_inputs(root, runs, datasets), runs, {}, datasets)
 
 
-@pytest.fixture
-def report(tmp_path):
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """One report, written once for the tests that read it."""
+    tmp_path = tmp_path_factory.mktemp("study")
     runs = {
         "first": write_run(tmp_path / "runs", "first", correct_rows=0),
-        "second": write_run(tmp_path / "runs", "second", correct_rows=3),
+        "second": write_run(
+            tmp_path / "runs", "second", 3, run_info={"restored_epochs": [{"step": 0, "epoch": 0, "step_epoch": 0}]}
+        ),
     }
     for learning_rate, batch_size, correct in ((0.1, 8, 1), (0.1, 16, 2), (0.01, 8, 4), (0.01, 16, 5)):
         name = f"sweep__bs{batch_size}_lr{learning_rate:g}"
@@ -122,18 +142,36 @@ def report(tmp_path):
         runs[name] = write_run(tmp_path / "runs", name, correct, grid_point)
     data_dir = tmp_path / "data" / "faces"
     data_dir.mkdir(parents=True)
-    pd.DataFrame({"path": ["a.jpg", "b.jpg"], "split": ["train", "test"], "gender": GENDER}).to_csv(
-        data_dir / "manifest.csv", index=False
-    )
-    pd.DataFrame({"path": ["c.jpg"], "gender": ["X"], "reason": ["unknown gender value 'X'"]}).to_csv(
-        data_dir / "rejects.csv", index=False
-    )
+    pd.DataFrame(
+        {"path": ["a.jpg", "b.jpg", "c.jpg"], "split": ["train", "test", "test"], "gender": [*GENDER, "Male"]}
+        | {"age_years": ["29.7427319211103", "31.1", "50.25"]}
+    ).to_csv(data_dir / "manifest.csv", index=False)
+    rejects = [
+        ("d.jpg", "unknown gender value 'X' (known: Female, Male)"),
+        ("e.jpg", "unknown gender value 'Y' (known: Female, Male)"),
+        ("f.jpg", "undecodable image: cannot identify image file '/data/faces/f.jpg'"),
+        ("g.jpg", "unknown gender value 'Z' (known: Female, Male)"),
+        ("h.jpg", "unknown gender value 'W' (known: Female, Male)"),
+    ]
+    pd.DataFrame(rejects, columns=["path", "reason"]).to_csv(data_dir / "rejects.csv", index=False)
+    user_config = {
+        "datasets": {"faces": {"layout": "synthetic", "labels": {"gender": GENDER, "age_years": "numeric"}}},
+        "experiments": {"first": {"model": "small_cnn", "learning_rate": 0.001}},
+    }
     config = {
-        "datasets": {"faces": {"layout": "synthetic", "labels": {"gender": GENDER}, "synthetic": {"n_images": 8}}},
-        "experiments": {"first": {"model": "small_cnn"}},
+        "datasets": {
+            "faces": {
+                "layout": "synthetic",
+                "labels": {"gender": GENDER, "age_years": "numeric"},
+                "synthetic": {"n_images": 8, "signal": 0.9},
+            }
+        },
+        "experiments": {"first": {"model": "small_cnn", "learning_rate": 0.001, "batch_size": 32}},
+        "audit": {"bootstrap_resamples": 1000},
     }
     environment = {"python": "3.11", "workflow commit": "abc123"}
-    write_report(runs, config, environment, report_inputs(tmp_path, runs, ["faces"]), tmp_path / "report")
+    inputs = report_inputs(tmp_path, runs, ["faces"])
+    write_report(runs, config, environment, inputs, tmp_path / "report", user_config=user_config)
     return tmp_path / "report"
 
 
@@ -142,7 +180,7 @@ def test_overview_shows_each_runs_numbers_and_links_its_page(report):
     assert 'data-key="test.gender.accuracy" data-value="0.75"' in index  # the "first" run: 6 of 8 correct
     for name in ("first", "second"):
         assert f'href="runs/{name}.html"' in index and (report / "runs" / f"{name}.html").exists()
-    assert "1 rows rejected" in index and "unknown gender value" in index
+    assert "5 rows rejected" in index and "unknown gender value" in index
     assert "binary" in index, "the report says what the labels cannot capture"
     assert "Generative model" not in index and "Sequence models" not in index, "no VAE run, no sine comparison"
 
@@ -187,9 +225,77 @@ def test_environment_config_and_model_card(report):
     assert "fairface_csv" not in used, "another layout's defaults are left out"
     page = (report / "runs/first.html").read_text()
     card = page[page.index("Model card") : page.index("Training curves")]
-    assert "Intended use" in card and "train 1, val 0, test 1" in card
+    assert "Intended use" in card and "train 1, val 0, test 2" in card
     assert "gender by group: accuracy ranges from" in card
     assert "one training run" in card
+
+
+def test_configuration_shows_what_the_user_set_apart_from_the_defaults(report):
+    used = (report / "index.html").read_text().split("Configuration used", 1)[1]
+    as_set, defaults = used.split("<details>", 1)
+    assert "learning_rate: 0.001" in as_set, "a value the user set, although it equals a default"
+    assert "n_images" not in as_set and "batch_size" not in as_set and "bootstrap_resamples" not in as_set
+    for key, value in (
+        ("datasets.faces.synthetic", "{n_images: 8, signal: 0.9}"),
+        ("experiments.first.batch_size", "32"),
+        ("audit", "{bootstrap_resamples: 1000}"),
+    ):
+        assert f'<td class="name">{key}</td><td class="name">{value}</td>' in defaults, key
+    assert "learning_rate" not in defaults
+
+
+def test_privileged_comparison_is_named_in_overview_run_page_and_model_card(report):
+    index = (report / "index.html").read_text()
+    assert 'data-key="test.gender.privileged_disparate_impact" data-value=' in index
+    assert "group: all other groups vs A (privileged)" in index
+    page = (report / "runs/first.html").read_text()
+    assert '<td class="name">all other groups vs A (privileged)</td>' in page
+    assert "others vs" not in page
+    card = page[page.index("Model card") : page.index("Training curves")]
+    assert "gender by group, all other groups vs A (privileged): positive class Male, disparate impact" in card
+
+
+def test_every_rate_of_the_positive_class_names_it(report):
+    page = (report / "runs/first.html").read_text()
+    for rate in ("TPR", "FPR", "selection rate", "disparate impact", "statistical parity difference"):
+        assert f"<th>{rate} (positive: Male)</th>" in page, rate
+    assert "<th>TPR</th>" not in page and "<th>disparate_impact</th>" not in page
+    assert "<h3>gender (positive class Male), n = 8</h3>" in page
+    assert "test, gender (positive class Male): accuracy" in page
+    index = (report / "index.html").read_text()
+    assert '<td class="name">gender (positive: Male)</td>' in index
+
+
+def visible_text(page: str) -> str:
+    """What a reader sees: the page without its tags and attributes (data-value holds full numbers on purpose)."""
+    return re.sub(r"<[^>]*>", " ", page)
+
+
+def test_no_unformatted_number_reaches_a_page(report):
+    for page in (report / "index.html", report / "runs/first.html", report / "runs/second.html"):
+        text = visible_text(page.read_text())
+        assert not re.findall(r"\d\.\d{6,}", text), page.name
+    index = visible_text((report / "index.html").read_text())
+    assert "37.03" in index, "the mean age in years, rounded"
+    run_page = visible_text((report / "runs/first.html").read_text())
+    assert re.search(r"training time \(s\)\s+3\.5\s", run_page)
+    assert re.search(r"median epoch\)\s+121\.0\s", run_page)
+
+
+def test_reject_reasons_are_counted_by_kind_with_example_paths(report):
+    index = (report / "index.html").read_text()
+    rows = re.findall(r'<tr><td class="name">([^<]*)</td><td>(\d+)</td><td class="name">([^<]*)</td></tr>', index)
+    assert rows == [
+        ("unknown gender value &#39;…&#39; (known: Female, Male)", "4", "d.jpg, e.jpg, g.jpg"),
+        ("undecodable image: cannot identify image file &#39;…&#39;", "1", "f.jpg"),
+    ]
+
+
+def test_run_page_says_which_epochs_weights_were_kept(report):
+    restored = (report / "runs/second.html").read_text()
+    assert "epoch 1: early stopping restored epoch 1 (best val_loss)" in restored
+    not_recorded = (report / "runs/first.html").read_text()
+    assert "not recorded (this run.json predates restored_epochs)" in not_recorded
 
 
 def test_model_card_names_the_gaps_the_data_can_tell_from_zero():
@@ -218,6 +324,10 @@ def test_model_card_names_the_gaps_the_data_can_tell_from_zero():
     assert "group group=A is classified more accurately than the rest (+0.200, 95% CI [0.100, 0.300])" in findings[1]
     assert not any("group=B is classified" in finding for finding in findings), "B's interval includes 0"
     assert findings[-1] == "gender: group group=B fails the four-fifths rule (disparate impact 0.600)."
+    with_positive = fairness_findings(audit, {"gender": "Male"})
+    assert with_positive[-1] == (
+        "gender: group group=B fails the four-fifths rule (positive class Male, disparate impact 0.600)."
+    )
 
 
 def test_a_regression_run_shows_mae_and_its_group_spread(tmp_path):
@@ -278,3 +388,6 @@ def test_a_regression_run_shows_mae_and_its_group_spread(tmp_path):
     assert f'data-key="test.age.mae_spread" data-value="{26 / 3 - 2 / 3!r}"' in index
     page = (tmp_path / "report/runs/age_years.html").read_text()
     assert "group MAE spread" in page and "MAE ranges from 0.667 (A) to 8.667 (B)" in page
+    assert "Targets: age (numeric, regression)." in page, "not the letters of 'numeric' as classes"
+    overview = index[index.index("<h2>Runs</h2>") : index.index("<h2>Data</h2>")]
+    assert "<th>accuracy</th>" not in overview, "a study of regression runs only has no classifier columns"

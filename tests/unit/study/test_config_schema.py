@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
 from faceaudit.study import check_study, expand_runs
+from faceaudit.study.validation import ConfigError, validate_config
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 SCHEMA = str(REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
@@ -38,13 +37,14 @@ def minimal_study() -> dict:
 
 def validated(config: dict) -> dict:
     config = copy.deepcopy(config)
-    validate(config, SCHEMA, set_default=True)
+    validate_config(config, SCHEMA)
     return config
 
 
 def validation_error(config: dict) -> str:
-    with pytest.raises(WorkflowError) as error:
-        validate(config, SCHEMA, set_default=True)
+    """What the workflow prints: faceaudit.study.validation's short message, not Snakemake's schema dump."""
+    with pytest.raises(ConfigError) as error:
+        validate_config(config, SCHEMA)
     return str(error.value)
 
 
@@ -107,7 +107,7 @@ def test_unknown_experiment_key_names_the_key():
     message = validation_error(config)
 
     assert "'lr' was unexpected" in message
-    assert "['experiments']['gender_mlp']" in message
+    assert "at experiments.gender_mlp:" in message
 
 
 def test_misspelt_top_level_key_names_the_key():
@@ -131,7 +131,7 @@ def test_wrong_type_names_the_value_and_where_it_is():
     message = validation_error(config)
 
     assert "'ten' is not of type 'integer'" in message
-    assert "['experiments']['gender_mlp']['epochs']" in message
+    assert "at experiments.gender_mlp.epochs:" in message
 
 
 def test_unknown_model_name_is_refused_by_the_schema():
@@ -426,7 +426,7 @@ def test_an_mlp_with_a_head_is_refused_naming_the_key():
     message = validation_error(config)
 
     assert "Unevaluated properties are not allowed ('head' was unexpected)" in message
-    assert "['experiments']['gender_mlp']" in message
+    assert "at experiments.gender_mlp:" in message
 
 
 def test_an_mlp_with_weights_is_refused_naming_the_key():
@@ -469,7 +469,7 @@ def test_a_vae_cannot_sweep_a_strategy_and_its_runs_have_none():
 
     config["experiments"]["gender_mlp"]["grid"] = {"strategy": ["one_step"]}
     message = validation_error(config)
-    assert "'strategy' should not be valid" in message and "['experiments']['gender_mlp']['grid']" in message
+    assert "'strategy' should not be valid" in message and "at experiments.gender_mlp.grid:" in message
 
 
 @pytest.mark.parametrize("model", ["mlp", "vgg16", "vae"])
@@ -505,7 +505,7 @@ def test_a_fairface_csv_block_on_a_synthetic_dataset_is_refused_naming_it():
     message = validation_error(config)
 
     assert "Unevaluated properties are not allowed ('fairface_csv' was unexpected)" in message
-    assert "['datasets']['faces']" in message
+    assert "at datasets.faces:" in message
 
 
 def test_a_synthetic_block_on_a_downloaded_dataset_is_refused():
@@ -521,7 +521,7 @@ def test_a_synthetic_dataset_takes_no_downloads():
 
     message = validation_error(config)
 
-    assert "is expected to be empty" in message and "['datasets']['faces']['download']" in message
+    assert "is expected to be empty" in message and "at datasets.faces.download:" in message
 
 
 def test_an_error_inside_the_layouts_block_names_the_value():
@@ -530,4 +530,16 @@ def test_an_error_inside_the_layouts_block_names_the_value():
 
     message = validation_error(config)
 
-    assert "5 is less than the minimum of 10" in message and "['synthetic']['n_images']" in message
+    assert "5 is less than the minimum of 10" in message and "at datasets.faces.synthetic.n_images:" in message
+
+
+def test_a_model_needing_bigger_images_is_refused_below_its_minimum():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"]["model"] = "plain_cnn"
+
+    assert (
+        check_study_error(config) == "experiments.gender_mlp.image.size: 'plain_cnn' needs images of at least 40 "
+        "pixels, got 32"
+    )
+    config["experiments"]["gender_mlp"]["image"] = {"size": 64, "color": "rgb"}
+    check_study(validated(config))

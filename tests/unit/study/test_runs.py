@@ -251,3 +251,24 @@ def test_resources_come_from_the_model_family_then_the_experiment():
     assert runs["gender_mlp"]["resources"] == {"gpu": 1, "runtime": 15, "mem_mb": 2000, "threads": 2}
     assert runs["sweep__bs8_lr0.1"]["resources"] == {"gpu": 1, "runtime": 60, "mem_mb": 8000, "threads": 2}
     assert runs["tuned"]["resources"] == {"gpu": 2, "runtime": 240, "mem_mb": 16000, "threads": 8}
+
+
+def test_a_target_restricted_by_keep_classes_has_only_the_kept_classes_in_declared_order():
+    config = load_study()
+    config["datasets"]["faces"]["keep_classes"] = {"age": ["40+", "0-19"]}
+    config["experiments"]["age_only"] = {"dataset": "faces", "targets": ["age"], "model": "mlp"}
+    runs = expand_runs(revalidated(config))
+
+    assert runs["age_only"]["targets"] == {"age": ["0-19", "40+"]}
+    assert positive_classes(config["datasets"]["faces"], runs["age_only"]["targets"]) == {"age": "40+"}
+    assert runs["gender_mlp"]["targets"] == {"gender": ["Female", "Male"]}
+
+
+def test_a_positive_class_or_privileged_group_that_keep_classes_leaves_out_is_refused():
+    from faceaudit.study import check_study
+
+    config = load_study()
+    config["datasets"]["faces"]["keep_classes"] = {"group": ["B"]}
+    config["datasets"]["faces"]["privileged_groups"] = {"group": "A"}
+    with pytest.raises(ValueError, match=r"datasets\.faces\.privileged_groups\.group: 'A' is not kept"):
+        check_study(revalidated(config))

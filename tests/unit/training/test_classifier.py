@@ -20,6 +20,7 @@ def test_training_writes_model_history_and_run_info(tmp_path):
     written = json.loads((out / "run.json").read_text())
     assert written == info
     assert written["epochs_completed"] == 2 and len(written["images_per_second"]) == 2
+    assert written["restored_epochs"] == [], "no early stopping, no restored epoch"
     assert all(rate > 0 for rate in written["images_per_second"])
     assert written["parameters"] == keras.models.load_model(out / "model.keras").count_params()
     assert written["pixel_range"] == [0.0, float(labelled_images(96, 1)[0].max())]

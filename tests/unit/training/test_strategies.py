@@ -135,6 +135,7 @@ def test_early_stopping_ends_a_step_that_stops_improving(tmp_path):
     out, info = train(tmp_path, spec)
     assert info["epochs_completed"] == 2 and info["step_epochs"] == [2]
     assert len(pd.read_csv(out / "history.csv")) == 2
+    assert info["restored_epochs"] == [{"step": 0, "epoch": 0, "step_epoch": 0}], "the best epoch's weights are kept"
 
 
 def test_class_weights_reach_the_loss_and_are_recorded(tmp_path):
