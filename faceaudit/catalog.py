@@ -34,8 +34,16 @@ LOSSES = {"softmax": "sparse_categorical_crossentropy", "sigmoid": "binary_cross
 
 LAYOUTS = ("synthetic", "fairface_csv", "celeba_attributes", "class_folders", "split_lists", "utkface_names")
 
-# Hyperparameters a `grid:` may sweep, with the abbreviation that names a run's grid point.
-GRID_ABBREVIATIONS = {"learning_rate": "lr", "batch_size": "bs", "epochs": "ep", "optimizer": "opt", "strategy": "st"}
+# What a `grid:` may sweep, with the abbreviation that names a run's grid point: the hyperparameters, then the
+# training seed (always last in a run name: `exp__lr0.01_seed1`).
+GRID_ABBREVIATIONS = {
+    "learning_rate": "lr",
+    "batch_size": "bs",
+    "epochs": "ep",
+    "optimizer": "opt",
+    "strategy": "st",
+    "seed": "seed",
+}
 GRID_KEYS = tuple(GRID_ABBREVIATIONS)
 
 MODEL_FAMILIES = ("mlp", "cnn", "transfer", "vae")

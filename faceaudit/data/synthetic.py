@@ -53,10 +53,8 @@ def generate_synthetic_dataset(
     validate_arguments(n_images, image_size, signal, groups, gender_classes, age_classes, jpeg_quality)
     rng = np.random.default_rng(seed)
     group_index, gender_index, age_index = choose_labels(rng, n_images, groups, len(age_classes))
-    label_noise = np.array([float(group.get("label_noise", 0.0)) for group in groups])
-    recorded_gender, recorded_age = apply_label_noise(
-        rng, group_index, gender_index, age_index, label_noise, len(age_classes)
-    )
+    label_noise = label_noise_per_image(groups, group_index, gender_index, gender_classes)
+    recorded_gender, recorded_age = apply_label_noise(rng, gender_index, age_index, label_noise, len(age_classes))
     signal_per_group = np.array([float(group.get("signal", signal)) for group in groups])
     tone_per_group = group_skin_tones(groups)
     faces = sample_face_parameters(
@@ -111,8 +109,19 @@ def validate_arguments(n_images, image_size, signal, groups, gender_classes, age
         check_unit_interval(f"label_noise of group {group['name']!r}", group.get("label_noise", 0.0))
         check_unit_interval(f"signal of group {group['name']!r}", group.get("signal", signal))
         check_unit_interval(f"skin_tone of group {group['name']!r}", group.get("skin_tone", 0.0))
+        check_label_noise_by_gender(group, gender_classes)
     if sum(group["share"] for group in groups) <= 0:
         raise ValueError(f"group shares are all zero: {names}")
+
+
+def check_label_noise_by_gender(group: dict, gender_classes: list[str]) -> None:
+    for gender, rate in group.get("label_noise_by_gender", {}).items():
+        if gender not in gender_classes:
+            raise ValueError(
+                f"label_noise_by_gender of group {group['name']!r} names {gender!r}, which is not a gender class; "
+                f"the classes are {list(gender_classes)}"
+            )
+        check_unit_interval(f"label_noise_by_gender[{gender!r}] of group {group['name']!r}", rate)
 
 
 def check_unit_interval(what: str, value: float) -> None:
@@ -129,11 +138,20 @@ def choose_labels(rng: np.random.Generator, n_images: int, groups: list[dict], n
     return group_index, gender_index, age_index
 
 
-def apply_label_noise(rng, group_index, gender_index, age_index, label_noise, n_age):
-    """Flip gender and move age to another uniformly drawn bin, each with the group's noise probability."""
-    noise = label_noise[group_index]
-    flip_gender = rng.random(len(group_index)) < noise
-    move_age = rng.random(len(group_index)) < noise
+def label_noise_per_image(groups, group_index, gender_index, gender_classes) -> np.ndarray:
+    """Each image's probability that its recorded labels are wrong: its group's `label_noise`, or, where the group
+    sets `label_noise_by_gender`, the rate given for the image's true (drawn) gender: bias in one intersection."""
+    noise = np.array([float(group.get("label_noise", 0.0)) for group in groups])[group_index]
+    for position, group in enumerate(groups):
+        for gender, rate in group.get("label_noise_by_gender", {}).items():
+            noise[(group_index == position) & (gender_index == list(gender_classes).index(gender))] = float(rate)
+    return noise
+
+
+def apply_label_noise(rng, gender_index, age_index, noise, n_age):
+    """Flip gender and move age to another uniformly drawn bin, each with the image's noise probability."""
+    flip_gender = rng.random(len(gender_index)) < noise
+    move_age = rng.random(len(gender_index)) < noise
     # Adding 1..n_age-1 modulo n_age picks each other bin with equal probability.
     other_age = (age_index + rng.integers(1, n_age, size=len(age_index))) % n_age
     recorded_gender = np.where(flip_gender, 1 - gender_index, gender_index)

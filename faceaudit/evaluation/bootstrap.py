@@ -15,16 +15,14 @@ def resample_counts(n_rows: int, resamples: int, seed: int) -> np.ndarray:
 
 def resampled_rate(counts: np.ndarray, numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """numerator/denominator (boolean row masks) in every resample; NaN where the denominator is empty."""
-    top = counts @ (numerator & denominator).astype(np.float32)
-    bottom = counts @ denominator.astype(np.float32)
+    top, bottom = (counts @ np.stack([numerator & denominator, denominator], axis=1).astype(np.float32)).T
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(bottom > 0, top / bottom, np.nan)
 
 
 def resampled_mean(counts: np.ndarray, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """The mean of `values` over the rows selected by a boolean mask, in every resample; NaN where none is drawn."""
-    top = counts @ np.where(rows, values, 0.0).astype(np.float32)
-    bottom = counts @ rows.astype(np.float32)
+    top, bottom = (counts @ np.stack([np.where(rows, values, 0.0), rows], axis=1).astype(np.float32)).T
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(bottom > 0, top / bottom, np.nan)
 

@@ -165,8 +165,13 @@ def group_accuracy_figure(audit: dict):
 
 
 def interval_error_bars(groups: dict, names: list[str], values: list[float], key: str):
-    """Matplotlib's (2, n) error bar lengths from each group's interval (e.g. accuracy_ci); None without intervals."""
+    """Matplotlib's (2, n) error bar lengths from each group's interval (e.g. accuracy_ci); a group without one gets
+    no bar (zero length) while the others keep theirs; None when no group has an interval."""
     intervals = [groups[name].get(key) for name in names]
-    if not all(intervals):
+    if not any(intervals):
         return None
-    return np.array([[value - low, high - value] for value, (low, high) in zip(values, intervals)]).T.clip(min=0)
+    lengths = [
+        [value - interval[0], interval[1] - value] if interval and value is not None else [0.0, 0.0]
+        for value, interval in zip(values, intervals)
+    ]
+    return np.array(lengths).T.clip(min=0)

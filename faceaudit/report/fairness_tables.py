@@ -17,6 +17,11 @@ AIF360_NAMES = {
 }
 
 
+def none_as_na(group: str | None) -> str:
+    """A best or worst group, or n/a where fewer than two groups had enough rows to be compared."""
+    return "n/a" if group is None else group
+
+
 def of_positive(name: str, positive_class: str | None) -> str:
     return f"{name} (positive: {positive_class})" if positive_class is not None else name
 
@@ -61,8 +66,8 @@ def classification_audit(attribute: str, audit: dict, positive_class: str | None
         "headers": [header for _, header in columns],
         "gap": audit["accuracy_gap"],
         "gap_interval": audit.get("accuracy_gap_ci"),
-        "best_group": audit["best_group"],
-        "worst_group": audit["worst_group"],
+        "best_group": none_as_na(audit["best_group"]),
+        "worst_group": none_as_na(audit["worst_group"]),
         "groups": [
             {
                 "name": group,
@@ -99,8 +104,8 @@ def regression_audit(attribute: str, audit: dict) -> dict:
         "kind": "regression",
         "gap": audit["mae_spread"],
         "gap_interval": audit.get("mae_spread_ci"),
-        "best_group": audit["best_group"],
-        "worst_group": audit["worst_group"],
+        "best_group": none_as_na(audit["best_group"]),
+        "worst_group": none_as_na(audit["worst_group"]),
         "groups": [
             {
                 "name": group,

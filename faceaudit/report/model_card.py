@@ -26,6 +26,9 @@ def fairness_findings(fairness: dict, positive_classes: dict | None = None) -> l
         for attribute, audit in by_attribute.items():
             if attribute == "skipped_attributes":
                 continue
+            if audit["best_group"] is None:
+                findings.append(f"{target} by {attribute}: fewer than two groups with enough test rows to compare.")
+                continue
             if "mae_spread" in audit:
                 best, worst = audit["best_group"], audit["worst_group"]
                 findings.append(

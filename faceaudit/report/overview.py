@@ -44,7 +44,7 @@ def largest_gap(fairness: dict, key: str = "accuracy_gap") -> tuple:
     gaps = [
         (audit[key], audit.get(f"{key}_ci"), attribute)
         for attribute, audit in audited_attributes(fairness)
-        if key in audit
+        if audit.get(key) is not None  # None: fewer than two groups had enough rows to be compared
     ]
     return max(gaps, key=lambda gap: gap[0]) if gaps else (None, None, "")
 

@@ -12,6 +12,13 @@ import pandas as pd
 # comparison's two files when it is enabled.
 PER_RUN = {"run_info": "run_info", "curves": "curves"}
 PER_EVAL_SET = {"metrics": "metrics", "fairness": "fairness", "figures": "figures", "group_figures": "group_figure"}
+# The calibration and subgroups rules' files: listed per eval set (None where the inputs leave them out), not shown in
+# the pages yet.
+PER_EVAL_SET_OPTIONAL = {
+    "calibration": "calibration",
+    "calibration_figures": "calibration_figures",
+    "subgroups": "subgroups",
+}
 PER_DATASET = {"manifests": "manifest", "rejects": "rejects"}
 PER_DATASET_OPTIONAL = {"repairs": "repairs", "samples": "samples"}
 PER_VAE_RUN = {"vae_run_info": "run_info", "vae_samples": "samples", "vae_reconstructions": "reconstructions"}
@@ -40,18 +47,22 @@ def assign(inputs: Mapping, names: dict, owners: list, optional: bool = False) -
 
 def report_files(inputs: Mapping, runs: dict, vae_runs: dict, datasets: list[str]) -> dict:
     """The report rule's declared inputs by what they belong to:
-    {"runs": {run: {run_info, curves, "eval_sets": {eval_set: {metrics, fairness, figures, group_figure}}}},
+    {"runs": {run: {run_info, curves, "eval_sets": {eval_set: {metrics, fairness, figures, group_figure,
+     calibration, calibration_figures, subgroups}}}},
      "datasets": {dataset: {manifest, rejects, repairs, samples}}, "vae": {vae run: {run_info, samples,
      reconstructions}}, "sequence": {plot, scores} or None}.
 
     `inputs` maps each input name to its list of files, in the order of `runs`, their eval sets, `datasets` and
-    `vae_runs`; repairs and samples may be left out (None), the sequence files too where there is no comparison.
+    `vae_runs`; repairs, samples, the calibration and the subgroups files may be left out (None), the sequence files
+    too where there is no comparison.
     """
     evaluations = [(name, eval_set) for name, run in runs.items() for eval_set in run["eval_sets"]]
     run_files = assign(inputs, PER_RUN, list(runs))
     files = {name: {**paths, "eval_sets": {}} for name, paths in zip(runs, run_files, strict=True)}
-    for (name, eval_set), paths in zip(evaluations, assign(inputs, PER_EVAL_SET, evaluations), strict=True):
-        files[name]["eval_sets"][eval_set] = paths
+    evaluation_files = assign(inputs, PER_EVAL_SET, evaluations)
+    calibration_files = assign(inputs, PER_EVAL_SET_OPTIONAL, evaluations, optional=True)
+    for (name, eval_set), paths, more in zip(evaluations, evaluation_files, calibration_files, strict=True):
+        files[name]["eval_sets"][eval_set] = {**paths, **more}
     required, optional = assign(inputs, PER_DATASET, datasets), assign(inputs, PER_DATASET_OPTIONAL, datasets, True)
     dataset_files = [{**paths, **more} for paths, more in zip(required, optional, strict=True)]
     sequence = assign(inputs, SEQUENCE, [None], optional=True)[0]

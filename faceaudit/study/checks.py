@@ -4,7 +4,7 @@ that only make sense together. Each raises ValueError naming the key."""
 from faceaudit.catalog import BACKBONES, MIN_IMAGE_SIZE, MULTI_TARGET_MODELS, STRATEGY_STEPS, output_kind
 from faceaudit.labels import NUMERIC, eval_set_source
 from faceaudit.study.names import check_class_names
-from faceaudit.study.runs import kept_classes
+from faceaudit.study.runs import kept_classes, seed_indices
 from faceaudit.study.splits import check_split_use
 
 
@@ -88,6 +88,7 @@ def check_experiment(name: str, experiment: dict, datasets: dict) -> None:
     if experiment["dataset"] not in datasets:
         raise ValueError(f"{key}.dataset: '{experiment['dataset']}' is not defined under datasets {sorted(datasets)}")
     dataset = datasets[experiment["dataset"]]
+    seed_indices(name, experiment)  # seeds, repeats and grid.seed: one of them at most
     if experiment["model"] == "vae":
         if experiment["targets"]:
             raise ValueError(

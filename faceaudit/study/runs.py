@@ -1,5 +1,5 @@
-"""Turn a validated study config into training runs: one per experiment and grid point, with a stable name and
-everything its jobs depend on."""
+"""Turn a validated study config into training runs: one per experiment, grid point and training seed, with a stable
+name and everything its jobs depend on."""
 
 import itertools
 import zlib
@@ -9,21 +9,55 @@ from faceaudit.labels import NUMERIC, eval_set_label
 from faceaudit.study.spec import LossWeighting, Resources, RunSpec, Step, TrainingSettings
 
 EARLY_STOPPING_DEFAULTS = {"patience": None, "monitor": "val_loss", "restore_best_weights": True}
+SEED = "seed"  # the grid key that sweeps training seeds rather than a hyperparameter
+HYPERPARAMETERS = tuple(key for key in GRID_ABBREVIATIONS if key != SEED)
 
 
 def expand_runs(config: dict) -> dict[str, RunSpec]:
-    """One run per experiment and grid point, keyed by a stable, readable run name."""
+    """One run per experiment, grid point and training seed, keyed by a stable, readable run name."""
     runs = {}
     for experiment_name, experiment in config["experiments"].items():
-        for point in grid_points(experiment.get("grid", {})):
-            name = run_name(experiment_name, point)
-            if name in runs:
-                raise ValueError(
-                    f"experiments.{experiment_name}: run name '{name}' is already taken by a run of experiment "
-                    f"'{runs[name]['experiment']}' (repeated grid value, or an experiment named like a run)"
-                )
-            runs[name] = run_spec(name, experiment_name, experiment, point, config)
+        seeds = seed_indices(experiment_name, experiment)
+        hyperparameter_grid = {key: values for key, values in experiment.get("grid", {}).items() if key != SEED}
+        for point in grid_points(hyperparameter_grid):
+            for seed_index in seeds:
+                name = run_name(experiment_name, point, seed_index)
+                if name in runs:
+                    raise ValueError(
+                        f"experiments.{experiment_name}: run name '{name}' is already taken by a run of experiment "
+                        f"'{runs[name]['experiment']}' (repeated grid value, or an experiment named like a run)"
+                    )
+                runs[name] = run_spec(name, experiment_name, experiment, point, config, seed_index)
     return runs
+
+
+def seed_indices(experiment_name: str, experiment: dict) -> list[int | None]:
+    """The training seeds an experiment asks for with `seeds`, `repeats` (seeds 0 to repeats - 1) or a grid over
+    `seed`, one run each; [None] when it asks for none: one run, named and seeded as before seeds existed."""
+    seeds, repeats = experiment.get("seeds"), experiment.get("repeats")
+    grid_seeds = experiment.get("grid", {}).get(SEED)
+    check_one_way_of_seeding(f"experiments.{experiment_name}", seeds, repeats, grid_seeds)
+    if grid_seeds is not None:
+        return list(grid_seeds)
+    if seeds is not None:
+        return list(seeds)
+    if repeats is not None:
+        return list(range(repeats))
+    return [None]
+
+
+def check_one_way_of_seeding(key: str, seeds: list | None, repeats: int | None, grid_seeds: list | None) -> None:
+    if seeds is not None and repeats is not None:
+        raise ValueError(
+            f"{key}.repeats: give the training seeds once, either as seeds: {seeds} or as repeats: {repeats} "
+            f"(seeds 0 to {repeats - 1}), not both"
+        )
+    if grid_seeds is not None and (seeds is not None or repeats is not None):
+        other = f"seeds: {seeds}" if seeds is not None else f"repeats: {repeats}"
+        raise ValueError(
+            f"{key}.grid.seed: the grid sweeps the training seeds {grid_seeds} and {other} asks for seeds too; "
+            "keep one of them"
+        )
 
 
 def grid_points(grid: dict) -> list[dict]:
@@ -31,10 +65,14 @@ def grid_points(grid: dict) -> list[dict]:
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[key] for key in keys))]
 
 
-def run_name(experiment_name: str, point: dict) -> str:
-    if not point:
-        return experiment_name
+def run_name(experiment_name: str, point: dict, seed_index: int | None = None) -> str:
+    """`<experiment>__<grid point>_seed<k>`, the parts that apply: `exp`, `exp__bs16_lr0.01`, `exp__seed1`,
+    `exp__lr0.01_seed1`. Without seed_index it is the run's configuration, the name its seeds share."""
     parts = [f"{GRID_ABBREVIATIONS[key]}{format_value(value)}" for key, value in point.items()]
+    if seed_index is not None:
+        parts.append(f"{GRID_ABBREVIATIONS[SEED]}{seed_index}")
+    if not parts:
+        return experiment_name
     return f"{experiment_name}__{'_'.join(parts)}"
 
 
@@ -46,15 +84,20 @@ def format_value(value) -> str:
     return str(value)
 
 
-def run_spec(name: str, experiment_name: str, experiment: dict, point: dict, config: dict) -> RunSpec:
-    """Everything one training run depends on, and nothing else (it becomes the train rule's params)."""
+def run_spec(
+    name: str, experiment_name: str, experiment: dict, point: dict, config: dict, seed_index: int | None = None
+) -> RunSpec:
+    """Everything one training run depends on, and nothing else (it becomes the train rule's params). Its seed is
+    derived from its name, so each training seed of a configuration initialises, shuffles and augments differently;
+    the data split is the dataset's own (its split.seed), the same for all of them."""
     dataset = config["datasets"][experiment["dataset"]]
     vae = experiment["model"] == "vae"
     # A vae has no strategy and is not evaluated: the schema gives it neither `strategy` nor `eval_sets`.
-    hyperparameters = {key: experiment[key] for key in GRID_ABBREVIATIONS if not (vae and key == "strategy")} | point
+    hyperparameters = {key: experiment[key] for key in HYPERPARAMETERS if not (vae and key == "strategy")} | point
     spec = {
         "run": name,
         "experiment": experiment_name,
+        "configuration": run_name(experiment_name, point),
         "dataset": experiment["dataset"],
         "model": experiment["model"],
         "targets": {target: kept_classes(dataset, target) for target in experiment["targets"]},
@@ -62,6 +105,7 @@ def run_spec(name: str, experiment_name: str, experiment: dict, point: dict, con
         "color": experiment["image"]["color"],
         "hyperparameters": hyperparameters,
         "grid_point": point,
+        "seed_index": seed_index,
         "seed": run_seed(config["seed"], name),
         "eval_sets": [] if vae else [eval_set_label(eval_set) for eval_set in experiment["eval_sets"]],
         "resources": run_resources(experiment, config),

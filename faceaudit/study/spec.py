@@ -51,14 +51,16 @@ class VaeSettings(TypedDict):
 class RunSpec(TypedDict):
     run: str
     experiment: str
+    configuration: str  # the run name without its seed part: the same for every training seed of a configuration
     dataset: str
     model: str
     targets: dict[str, list[str] | str]  # class names, or labels.NUMERIC
     image_size: int
     color: str
     hyperparameters: dict
-    grid_point: dict
-    seed: int
+    grid_point: dict  # the hyperparameters the grid set (not the seed)
+    seed_index: int | None  # the training seed k the experiment asked for (seeds, repeats, grid.seed); None if none
+    seed: int  # derived from the study seed and the run name; seeds initialisation, shuffling and augmentation
     eval_sets: list[str]
     resources: Resources
     training: NotRequired[TrainingSettings]  # classifiers

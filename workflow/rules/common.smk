@@ -166,8 +166,14 @@ def get_training_params(wildcards):
 
 
 def without_job_settings(run):
-    """The run's spec without what does not change the trained model (eval sets, cluster resources)."""
-    return {key: value for key, value in run.items() if key not in ("eval_sets", "resources")}
+    """The run's spec without what does not change the trained model: eval sets, cluster resources, and the seed's
+    bookkeeping (`configuration`, `seed_index`: the numeric `seed` stays), so adding seeds retrains no existing run."""
+    ignored = ("eval_sets", "resources", "configuration", "seed_index")
+    return {key: value for key, value in run.items() if key not in ignored}
+
+
+def audit_settings(*keys):
+    return {key: config["audit"][key] for key in keys}
 
 
 def get_evaluation_setting(*keys):
@@ -183,7 +189,18 @@ def get_evaluation_setting(*keys):
             "sensitive_attributes": list(dataset["sensitive_attributes"]),
             "intersections": list(dataset["intersections"]),
             "privileged_groups": dict(dataset["privileged_groups"]),
-            "audit": dict(config["audit"]),
+            # Each rule gets only the audit settings it reads, so changing one reruns only the jobs that use it.
+            "audit": audit_settings(
+                "bootstrap_resamples", "seed", "min_group_size", "min_positives", "multiple_comparisons"
+            ),
+            "calibration_audit": audit_settings("bootstrap_resamples", "seed", "calibration_bins"),
+            # What the predictions file holds besides the targets' predictions: the sensitive attributes and every
+            # target's true label, each with its classes (or "numeric"); the subgroup search scans them.
+            "scanned_attributes": {
+                **{name: dataset["labels"][name] for name in dataset["sensitive_attributes"]},
+                **run["targets"],
+            },
+            "subgroup_search": {key: value for key, value in config["audit"].items() if key.startswith("subgroup")},
         }
         return {key: available[key] for key in keys}
 
@@ -200,12 +217,15 @@ def get_train_resource(name, get_spec=get_run):
 
 
 def get_run_evaluations(run_name):
-    """The evaluate and fairness rules' files of every eval set of a run."""
+    """The evaluate, fairness, calibration and subgroups rules' files of every eval set of a run."""
     outputs = {
         "metrics": rules.evaluate.output.metrics,
         "fairness": rules.fairness.output.fairness,
         "figures": rules.evaluate.output.figures,
         "group_figures": rules.fairness.output.figure,
+        "calibration": rules.calibration.output.calibration,
+        "calibration_figures": rules.calibration.output.figures,
+        "subgroups": rules.subgroups.output.subgroups,
     }
     eval_sets = RUNS[run_name]["eval_sets"]
     return {
@@ -227,10 +247,11 @@ def datasets_in_report():
 
 def get_report_inputs(wildcards):
     """The report's files as named lists, each in a fixed order that the report script relies on: run_info and
-    curves one per run (RUNS order); metrics, fairness, figures and group_figures one per run and eval set (the
-    run's eval-set order); manifests, rejects, repairs and samples one per dataset (datasets_in_report(), the
-    rule's `datasets` param); vae_run_info, vae_samples and vae_reconstructions one per VAE run (VAE_RUNS order);
-    sequence_plot and sequence_scores one each when the sine-wave comparison is enabled, else none."""
+    curves one per run (RUNS order); metrics, fairness, figures, group_figures, calibration, calibration_figures and
+    subgroups one per run and eval set (the run's eval-set order); manifests, rejects, repairs and samples one per
+    dataset (datasets_in_report(), the rule's `datasets` param); vae_run_info, vae_samples and vae_reconstructions
+    one per VAE run (VAE_RUNS order); sequence_plot and sequence_scores one each when the sine-wave comparison is
+    enabled, else none."""
     datasets = datasets_in_report()
     inputs = {
         "run_info": [f"results/runs/{name}/run.json" for name in RUNS],
@@ -240,7 +261,15 @@ def get_report_inputs(wildcards):
         "repairs": [f"results/data/{dataset}/repairs.csv" for dataset in datasets],
         "samples": [f"results/data/{dataset}/samples.png" for dataset in datasets],
     }
-    for key in ("metrics", "fairness", "figures", "group_figures"):
+    for key in (
+        "metrics",
+        "fairness",
+        "figures",
+        "group_figures",
+        "calibration",
+        "calibration_figures",
+        "subgroups",
+    ):
         inputs[key] = [path for name in RUNS for path in get_run_evaluations(name)[key]]
     for key in ("run_info", "samples", "reconstructions"):
         inputs[f"vae_{key}"] = [vae_outputs(name)[key] for name in VAE_RUNS]

@@ -46,6 +46,41 @@ rule fairness:
         "../scripts/fairness.py"
 
 
+rule calibration:
+    input:
+        predictions=rules.predict.output.predictions,
+    output:
+        calibration="results/runs/{run}/calibration/{eval_set}.json",
+        figures=directory("results/runs/{run}/figures/calibration_{eval_set}"),
+    log:
+        "logs/calibration/{run}/{eval_set}.log",
+    params:
+        evaluation=get_evaluation_setting(
+            "targets",
+            "positive_classes",
+            "sensitive_attributes",
+            "intersections",
+            "calibration_audit",
+        ),
+    script:
+        "../scripts/calibration.py"
+
+
+rule subgroups:
+    input:
+        predictions=rules.predict.output.predictions,
+    output:
+        subgroups="results/runs/{run}/subgroups/{eval_set}.json",
+    log:
+        "logs/subgroups/{run}/{eval_set}.log",
+    benchmark:
+        "benchmarks/subgroups/{run}/{eval_set}.tsv"
+    params:
+        evaluation=get_evaluation_setting("targets", "scanned_attributes", "subgroup_search"),
+    script:
+        "../scripts/subgroups.py"
+
+
 rule training_curves:
     input:
         history=rules.train.output.history,

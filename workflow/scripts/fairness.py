@@ -21,6 +21,9 @@ audit = audit_fairness(
     privileged_groups=evaluation["privileged_groups"],
     resamples=evaluation["audit"]["bootstrap_resamples"],
     seed=evaluation["audit"]["seed"],
+    min_group_size=evaluation["audit"]["min_group_size"],
+    min_positives=evaluation["audit"]["min_positives"],
+    multiple_comparisons=evaluation["audit"]["multiple_comparisons"],
 )
 Path(snakemake.output.fairness).write_text(json.dumps(audit, indent=2))
 plot_group_accuracy(audit, Path(snakemake.output.figure))

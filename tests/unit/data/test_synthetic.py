@@ -1,5 +1,6 @@
 """Tests for the synthetic face generator: real files on disk, reproducibility, label semantics, learnable signal."""
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +10,17 @@ from PIL import Image
 from sklearn.linear_model import LogisticRegression
 
 from faceaudit.data.synthetic import generate_synthetic_dataset
+from faceaudit.study.validation import ConfigError, validate_config
 
 GENDERS = ["Female", "Male"]
 AGES = ["0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "more than 70"]
 TWO_GROUPS = [{"name": "A", "share": 0.5, "label_noise": 0.0}, {"name": "B", "share": 0.5, "label_noise": 0.0}]
+# The default study's groups (config/config.yaml).
+STUDY_GROUPS = [
+    {"name": "A", "share": 0.5, "label_noise": 0.0},
+    {"name": "B", "share": 0.3, "label_noise": 0.0},
+    {"name": "C", "share": 0.2, "label_noise": 0.1},
+]
 
 
 def generate(out_dir: Path, **overrides) -> pd.DataFrame:
@@ -184,6 +192,37 @@ def test_skin_tone_follows_group_index(tmp_path):
     assert cheeks[light].mean() > cheeks[~light].mean() + 0.2
 
 
+def test_settings_without_intersection_noise_draw_the_same_bytes_as_before_it_existed(tmp_path):
+    # sha256 of what the generator wrote before `label_noise_by_gender` was added (computed then, with this Pillow).
+    labels = generate(tmp_path, n_images=40, image_size=32, seed=7, groups=STUDY_GROUPS)
+
+    assert sha256(tmp_path / "labels.csv") == "e55692fdce31effff3b775b2d8defd0f9b41d9cc57421c8ad3895a52373ffb47"
+    assert sha256(tmp_path / "images/00000.jpg") == "f02adbca7f8cdbd2b9b1a26eb1fa0efc941909b06055a56aae62d7286bc896e6"
+    assert sha256(tmp_path / "images/00039.jpg") == "e3324a6075b43f46fea3349ea93743e6382cbfbd53e64edcb12f412b375de82b"
+    every_image = hashlib.sha256(b"".join((tmp_path / file).read_bytes() for file in labels["file"])).hexdigest()
+    assert every_image == "30a650f600211c1126e5e052f0598163f9cf356c1bf75e6dd4145d5e30643ca8"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_label_noise_by_gender_makes_one_intersection_noisy_alone(tmp_path):
+    groups = [
+        {"name": "A", "share": 1, "label_noise": 0.0},
+        {"name": "C", "share": 1, "label_noise": 0.05, "label_noise_by_gender": {"Female": 0.4}},
+    ]
+    labels = generate(tmp_path, n_images=3000, image_size=8, groups=groups)
+
+    wrong = (labels["gender"] != labels["drawn_gender"]) | (labels["age"] != labels["drawn_age"])
+    rate = wrong.groupby([labels["group"], labels["drawn_gender"]]).mean()
+    # Either label wrong: 1 - (1 - noise)^2.
+    assert rate["C", "Female"] == pytest.approx(1 - 0.6**2, abs=0.05)
+    assert rate["C", "Male"] == pytest.approx(1 - 0.95**2, abs=0.03)
+    assert rate["A", "Female"] == 0
+    assert rate["A", "Male"] == 0
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -195,6 +234,14 @@ def test_skin_tone_follows_group_index(tmp_path):
         ({"signal": 1.2}, "signal must be in [0, 1], got 1.2"),
         ({"gender_classes": ["F", "M", "X"]}, "['F', 'M', 'X']"),
         ({"age_classes": ["adult"]}, "['adult']"),
+        (
+            {"groups": [{"name": "C", "share": 1.0, "label_noise_by_gender": {"female": 0.3}}]},
+            "group 'C' names 'female', which is not a gender class; the classes are ['Female', 'Male']",
+        ),
+        (
+            {"groups": [{"name": "C", "share": 1.0, "label_noise_by_gender": {"Male": 1.3}}]},
+            "label_noise_by_gender['Male'] of group 'C' must be in [0, 1], got 1.3",
+        ),
     ],
 )
 def test_bad_arguments_raise_value_error_naming_the_value(tmp_path, overrides, message):
@@ -229,3 +276,18 @@ def test_configured_skin_tone_overrides_the_spacing(tmp_path):
             gender_classes=["Female", "Male"],
             age_classes=["young", "old"],
         )
+
+
+def test_the_study_config_takes_label_noise_by_gender_on_a_group():
+    schema = str(Path(__file__).resolve().parents[3] / "workflow/schemas/config.schema.yaml")
+    groups = [{"name": "A", "share": 1}, {"name": "C", "share": 1, "label_noise_by_gender": {"Female": 0.3}}]
+    config = {
+        "datasets": {"faces": {"layout": "synthetic", "synthetic": {"groups": groups}, "labels": {"gender": GENDERS}}},
+        "experiments": {"gender_mlp": {"dataset": "faces", "targets": ["gender"], "model": "mlp"}},
+    }
+    validate_config(config, schema)
+    assert config["datasets"]["faces"]["synthetic"]["groups"][1]["label_noise_by_gender"] == {"Female": 0.3}
+
+    groups[1]["label_noise_by_gender"] = {"Female": 1.5}
+    with pytest.raises(ConfigError, match="label_noise_by_gender"):
+        validate_config(config, schema)

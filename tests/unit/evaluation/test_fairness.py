@@ -4,10 +4,12 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from faceaudit.evaluation.fairness import AIF360_METRICS, audit_fairness
+from faceaudit.evaluation.significance import average_odds_p_value, two_proportion_p_value
 
 GENDER = {"gender": ["Female", "Male"]}
 
@@ -69,6 +71,10 @@ def test_groups_are_sorted_with_hand_computed_rates(three_group_audit):
         "B": {"n": 4, "accuracy": 3 / 4, "error_rate": 1 / 4, "tpr": 1 / 2, "fpr": 0.0, "selection_rate": 1 / 4},
         "C": {"n": 2, "accuracy": 1 / 2, "error_rate": 1 / 2, "tpr": 0.0, "fpr": 0.0, "selection_rate": 0.0},
     }
+    # The base rate (share of actual positives) stands beside the selection rate: A selects 3/4 of a half-positive
+    # group, B 1/4 of one.
+    for name, base_rate in {"A": 2 / 4, "B": 2 / 4, "C": 1 / 2}.items():
+        expected[name] |= {"base_rate": base_rate, "positives": round(base_rate * expected[name]["n"])}
     for name, rates in expected.items():
         assert only(groups[name], rates) == pytest.approx(rates), name
 
@@ -149,7 +155,8 @@ def test_undefined_rates_are_none():
 def test_a_single_group_has_no_comparison():
     audit = audit_fairness(table([("A", "Male", "Male"), ("A", "Female", "Male")]), GENDER, ["group"], {})
     assert audit["gender"]["group"]["vs_rest"] == {}
-    assert audit["gender"]["group"]["accuracy_gap"] == 0.0
+    assert audit["gender"]["group"]["accuracy_gap"] is None, "a gap needs two groups"
+    assert audit["gender"]["group"]["best_group"] is None
 
 
 def test_multiclass_target_has_groups_and_gaps_but_no_vs_rest():
@@ -239,18 +246,37 @@ def test_intervals_surround_the_estimates_and_can_be_turned_off(three_group_audi
     assert low <= by_group["vs_rest"]["A"]["statistical_parity_difference"] <= high
     assert by_group["accuracy_gap_ci"][1] >= by_group["accuracy_gap"]
     unresampled = audit_fairness(three_group_table(), GENDER, ["group"], {"gender": "Male"}, resamples=0)
-    assert unresampled["gender"]["group"]["accuracy_vs_rest"]["C"] == {
+    # No intervals without resamples; the p-value does not need them: C 1 of 2 right, the rest 6 of 8.
+    assert only(unresampled["gender"]["group"]["accuracy_vs_rest"]["C"], ["difference", "ci", "p_value"]) == {
         "difference": pytest.approx(1 / 2 - 6 / 8),
         "ci": None,
+        "p_value": pytest.approx(two_proportion_p_value((1, 6), (2, 8))),
     }
     assert "accuracy_ci" not in unresampled["gender"]["group"]["groups"]["A"]
 
 
-def test_four_fifths_rule_is_flagged(three_group_audit):
+def test_four_fifths_rule_is_checked_both_ways(three_group_audit):
     vs_rest = three_group_audit["gender"]["group"]["vs_rest"]
-    assert vs_rest["A"]["four_fifths_rule"] == "passes"  # DI = (3/4) / (1/6) > 1
-    assert vs_rest["B"]["four_fifths_rule"] == "fails"  # DI = (1/4) / (3/6) = 0.5
-    assert vs_rest["C"]["four_fifths_rule"] == "fails"  # DI = 0
+    verdicts = {name: (vs_rest[name]["four_fifths_rule"], vs_rest[name]["four_fifths_flag"]) for name in vs_rest}
+    assert verdicts == {
+        "A": ("fails", "above"),  # DI = (3/4) / (1/6) = 4.5 > 1.25
+        "B": ("fails", "below"),  # DI = (1/4) / (3/6) = 0.5 < 0.8
+        "C": ("fails", "below"),  # DI = 0
+    }
+
+
+@pytest.mark.parametrize(
+    ("selected_in_group", "verdict"),
+    [(39, ("fails", "below")), (40, ("passes", None)), (62, ("passes", None)), (63, ("fails", "above"))],
+)
+def test_four_fifths_rule_bounds_are_0_8_and_1_25(selected_in_group, verdict):
+    # 100 rows per group; the rest (B) selects 50: DI = selected_in_group / 50.
+    rows = [("A", "Male", "Male" if index < selected_in_group else "Female") for index in range(100)]
+    rows += [("B", "Male", "Male" if index < 50 else "Female") for index in range(100)]
+    comparison = audit_fairness(table(rows), GENDER, ["group"], {"gender": "Male"}, resamples=0)["gender"]["group"]
+    impact = comparison["vs_rest"]["A"]
+    assert impact["disparate_impact"] == pytest.approx(selected_in_group / 50)
+    assert (impact["four_fifths_rule"], impact["four_fifths_flag"]) == verdict
 
 
 def test_privileged_group_against_everyone_else():
@@ -319,3 +345,271 @@ def test_regression_bias_is_the_spread_of_group_mae():
     low, high = audit["groups"]["B"]["mae_ci"]
     assert 6 <= low <= 26 / 3 <= high <= 10
     json.dumps(audit, allow_nan=False)
+
+
+def counted(group: str, true_positive: int, false_negative: int, false_positive: int, true_negative: int) -> list:
+    """(group, true, predicted) rows with these counts of a confusion matrix; Male is the positive class."""
+    return (
+        [(group, "Male", "Male")] * true_positive
+        + [(group, "Male", "Female")] * false_negative
+        + [(group, "Female", "Male")] * false_positive
+        + [(group, "Female", "Female")] * true_negative
+    )
+
+
+SMALL_GROUP_RULE = {"min_group_size": 30, "min_positives": 10}
+
+
+@pytest.fixture(scope="module")
+def audit_with_a_group_of_12():
+    """A: 50 rows, accuracy 0.9; B: 50 rows, accuracy 0.7; C: 12 rows, all wrong (6 positives)."""
+    rows = counted("A", 23, 2, 3, 22) + counted("B", 18, 7, 8, 17) + counted("C", 0, 6, 6, 0)
+    return audit_fairness(
+        table(rows), GENDER, ["group"], {"gender": "Male"}, privileged_groups={"group": "C"}, **SMALL_GROUP_RULE
+    )["gender"]["group"]
+
+
+def test_a_group_of_12_has_insufficient_data_and_no_rates(audit_with_a_group_of_12):
+    group_c = audit_with_a_group_of_12["groups"]["C"]
+    assert group_c["insufficient_data"] is True
+    assert group_c["insufficient_reason"].startswith("12 rows, fewer than min_group_size 30")
+    assert only(group_c, ["n", "positives", "negatives"]) == {"n": 12, "positives": 6, "negatives": 6}
+    rates = ("accuracy", "error_rate", "tpr", "fpr", "selection_rate", "base_rate", "accuracy_ci")
+    assert only(group_c, rates) == dict.fromkeys(rates)
+    assert audit_with_a_group_of_12["groups"]["A"]["insufficient_data"] is False
+    assert audit_with_a_group_of_12["groups"]["A"]["insufficient_reason"] is None
+
+
+def test_a_group_of_12_takes_no_part_in_the_best_worst_gap(audit_with_a_group_of_12):
+    audit = audit_with_a_group_of_12
+    assert (audit["best_group"], audit["worst_group"]) == ("A", "B"), "C (all wrong) would be the worst"
+    assert audit["accuracy_gap"] == pytest.approx(0.9 - 0.7)
+    assert audit["accuracy_ratio"] == pytest.approx(0.7 / 0.9)
+    assert audit["accuracy_gap_ci"][1] < 0.9, "C's accuracy 0 is not in the resampled spread"
+
+
+def test_excluded_groups_say_who_was_left_out_and_why(audit_with_a_group_of_12):
+    [excluded] = audit_with_a_group_of_12["excluded_groups"]
+    assert excluded == {
+        "group": "C",
+        "size": 12,
+        "positives": 6,
+        "reason": "12 rows, fewer than min_group_size 30; 6 rows whose true class is 'Male', fewer than min_positives "
+        "10; 6 rows whose true class is not 'Male', fewer than min_positives 10",
+        "withheld": ["accuracy", "error_rate", "tpr", "fpr", "selection_rate", "base_rate"],
+    }
+
+
+def test_a_small_group_gets_no_comparison_no_flag_and_no_p_value(audit_with_a_group_of_12):
+    audit = audit_with_a_group_of_12
+    versus_rest = audit["vs_rest"]["C"]
+    assert only(versus_rest, AIF360_METRICS) == dict.fromkeys(AIF360_METRICS)
+    assert (versus_rest["four_fifths_rule"], versus_rest["four_fifths_flag"]) == (None, None)
+    assert versus_rest["insufficient_data"] is True and "12 rows" in versus_rest["insufficient_reason"]
+    assert set(versus_rest["p_value"].values()) == {None} and set(versus_rest["ci"].values()) == {None}
+    assert set(versus_rest["distinguishable_from_zero"].values()) == {None}
+    assert audit["accuracy_vs_rest"]["C"]["difference"] is None
+    assert audit["accuracy_vs_rest"]["C"]["distinguishable_from_zero"] is None
+    privileged = audit["privileged"]
+    assert privileged["disparate_impact"] is None
+    assert "privileged group 'C': 12 rows, fewer than min_group_size 30" in privileged["insufficient_reason"]
+    # A and B are compared with the rest, C's rows included in it: A against B + C (62 rows, 13 + 6 wrong).
+    assert audit["accuracy_vs_rest"]["A"]["difference"] == pytest.approx(45 / 50 - 35 / 62)
+    assert audit["vs_rest"]["A"]["p_value"]["statistical_parity_difference"] is not None
+
+
+def test_few_actual_positives_withhold_the_tpr_but_not_the_accuracy():
+    # A: 40 rows but only 5 actual positives; B: 40 rows, 20 positives.
+    rows = counted("A", 4, 1, 5, 30) + counted("B", 15, 5, 5, 15)
+    audit = audit_fairness(table(rows), GENDER, ["group"], {"gender": "Male"}, **SMALL_GROUP_RULE)["gender"]["group"]
+    group_a = audit["groups"]["A"]
+    assert group_a["accuracy"] == pytest.approx(34 / 40) and group_a["fpr"] == pytest.approx(5 / 35)
+    assert group_a["tpr"] is None
+    assert group_a["insufficient_reason"] == "5 rows whose true class is 'Male', fewer than min_positives 10"
+    assert audit["excluded_groups"][0]["withheld"] == ["tpr"]
+    assert (audit["best_group"], audit["worst_group"]) == ("A", "B"), "A's accuracy still counts"
+    for name, side in (("A", ""), ("B", "the rest: ")):
+        comparison = audit["vs_rest"][name]
+        assert comparison["equal_opportunity_difference"] is None
+        assert comparison["average_odds_difference"] is None
+        assert comparison["statistical_parity_difference"] is not None and comparison["disparate_impact"] is not None
+        assert comparison["insufficient_reason"] == (
+            f"{side}5 rows whose true class is 'Male', fewer than min_positives 10"
+        )
+        assert comparison["p_value"]["equal_opportunity_difference"] is None
+        assert comparison["p_value"]["statistical_parity_difference"] is not None
+
+
+def test_each_group_gets_the_gap_its_size_could_detect(audit_with_a_group_of_12):
+    from faceaudit.evaluation.power import minimum_detectable_difference
+
+    groups = audit_with_a_group_of_12["groups"]
+    overall_accuracy, overall_tpr = (45 + 35 + 0) / 112, (23 + 18 + 0) / 56
+    assert groups["C"]["min_detectable_accuracy_gap"] == pytest.approx(
+        minimum_detectable_difference(12, 100, overall_accuracy)
+    )
+    assert groups["C"]["min_detectable_tpr_gap"] == pytest.approx(minimum_detectable_difference(6, 50, overall_tpr))
+    assert groups["C"]["min_detectable_accuracy_gap"] > 1.5 * groups["A"]["min_detectable_accuracy_gap"]
+
+
+def test_every_tested_gap_has_raw_and_adjusted_p_values_and_the_family_size():
+    rows = counted("A", 23, 2, 3, 22) + counted("B", 18, 7, 8, 17) + counted("C", 20, 5, 5, 20)
+    predictions = table(rows)
+    predictions["band"] = ["x", "y"] * (len(rows) // 2)
+    settings = {"privileged_groups": {"group": "A"}, "intersections": [["group", "band"]], **SMALL_GROUP_RULE}
+    by_method = {
+        method: audit_fairness(
+            predictions, GENDER, ["group", "band"], {"gender": "Male"}, multiple_comparisons=method, **settings
+        )["gender"]
+        for method in ("holm", "bh", "none")
+    }
+    holm = by_method["holm"]
+    # group: 3 accuracy + 3 x 3 aif360 differences vs rest + 3 vs privileged A; band: 2 + 6; group+band: groups of 25,
+    # all below 30, so nothing.
+    assert holm["group"]["multiple_comparisons"] == {"method": "holm", "family_size": 15 + 8, "alpha": 0.05}
+    assert holm["band"]["multiple_comparisons"]["family_size"] == 23
+    assert holm["group+band"]["accuracy_vs_rest"]["A+x"]["p_value"] is None
+    raw = holm["group"]["accuracy_vs_rest"]["B"]["p_value"]
+    adjusted = {
+        method: audit["group"]["accuracy_vs_rest"]["B"]["adjusted_p_value"] for method, audit in by_method.items()
+    }
+    assert adjusted["none"] == raw <= adjusted["bh"] <= adjusted["holm"]
+    for audit in by_method.values():
+        comparison = audit["group"]["accuracy_vs_rest"]["B"]
+        assert comparison["distinguishable_from_zero"] == (comparison["adjusted_p_value"] < 0.05)
+    assert set(holm["group"]["vs_rest"]["A"]["adjusted_p_value"]) == {
+        "statistical_parity_difference",
+        "equal_opportunity_difference",
+        "average_odds_difference",
+    }
+    json.dumps(holm, allow_nan=False)
+
+
+def test_unknown_adjustment_is_refused_with_its_name():
+    with pytest.raises(ValueError, match="holm, bh, none, got 'bonferroni'"):
+        audit_fairness(three_group_table(), GENDER, ["group"], {}, multiple_comparisons="bonferroni")
+
+
+def test_p_values_are_the_two_proportion_z_tests_of_each_gap():
+    # A: 400 rows, 360 right (TP 180, FN 20, FP 20, TN 180); B: 400 rows, 320 right. Accuracy: pooled 0.85,
+    # z = 0.1 / sqrt(0.85 * 0.15 * 2 / 400) = 3.961, p = 7.47e-5.
+    rows = counted("A", 180, 20, 20, 180) + counted("B", 160, 40, 40, 160)
+    audit = audit_fairness(table(rows), GENDER, ["group"], {"gender": "Male"}, resamples=200)["gender"]["group"]
+    accuracy = audit["accuracy_vs_rest"]["A"]
+    assert accuracy["difference"] == pytest.approx(0.1)
+    assert accuracy["p_value"] == pytest.approx(7.47e-5, rel=0.01)
+    assert accuracy["distinguishable_from_zero"] is True
+    p_values = audit["vs_rest"]["A"]["p_value"]
+    assert p_values == pytest.approx(
+        {
+            "statistical_parity_difference": two_proportion_p_value((200, 200), (400, 400)),
+            "equal_opportunity_difference": two_proportion_p_value((180, 160), (200, 200)),
+            "average_odds_difference": average_odds_p_value((180, 160), (200, 200), (20, 40), (200, 200)),
+        }
+    )
+    assert p_values["statistical_parity_difference"] == pytest.approx(1.0), "both select 200 of 400"
+
+
+def test_multiclass_class_tpr_against_the_rest_and_small_classes():
+    # Class "a" (40 rows per group): X right 36, Y right 20. Class "b": X has 40 rows, Y only 5.
+    rows = (
+        [("X", "a", "a")] * 36
+        + [("X", "a", "b")] * 4
+        + [("Y", "a", "a")] * 20
+        + [("Y", "a", "b")] * 20
+        + [("X", "b", "b")] * 40
+        + [("Y", "b", "b")] * 5
+    )
+    predictions = pd.DataFrame(
+        {
+            "path": [f"{index}.jpg" for index in range(len(rows))],
+            "kind_true": [true for _, true, _ in rows],
+            "kind_pred": [predicted for _, _, predicted in rows],
+            "group": [group for group, _, _ in rows],
+        }
+    )
+    gaps = audit_fairness(predictions, {"kind": ["a", "b", "c"]}, ["group"], {}, **SMALL_GROUP_RULE)["kind"]["group"][
+        "class_tpr_gaps"
+    ]
+    assert gaps["a"]["tpr"] == {"X": pytest.approx(0.9), "Y": pytest.approx(0.5)}
+    assert gaps["a"]["tpr_vs_rest"]["Y"]["difference"] == pytest.approx(0.5 - 0.9)
+    assert gaps["a"]["tpr_vs_rest"]["Y"]["distinguishable_from_zero"] is True
+    assert gaps["b"]["tpr"] == {"X": 1.0, "Y": None}
+    assert gaps["b"]["gap"] is None, "one group left: no gap"
+    assert gaps["b"]["excluded_groups"] == [
+        {
+            "group": "Y",
+            "size": 45,
+            "positives": 5,
+            "reason": "5 rows whose true class is 'b', fewer than min_positives 10",
+            "withheld": ["tpr"],
+        }
+    ]
+    assert gaps["b"]["tpr_vs_rest"]["X"]["insufficient_reason"].startswith("the rest: 5 rows whose true class is 'b'")
+    assert gaps["c"]["tpr_vs_rest"]["X"]["p_value"] is None, "no row of class c at all"
+
+
+def test_regression_groups_below_the_minimum_take_no_part_in_the_spread():
+    rng = np.random.default_rng(0)
+    sizes = {"A": 40, "B": 40, "C": 5}
+    errors = {"A": 1.0, "B": 3.0, "C": 20.0}
+    groups = [name for name, size in sizes.items() for _ in range(size)]
+    true = rng.integers(20, 60, size=len(groups))
+    predicted = true + np.array([errors[name] for name in groups]) * rng.choice([-1, 1], size=len(groups))
+    predictions = pd.DataFrame(
+        {"path": [f"{i}.jpg" for i in range(len(groups))], "age_true": true, "age_pred": predicted, "group": groups}
+    )
+    audit = audit_fairness(predictions, {"age": "numeric"}, ["group"], {}, resamples=200, **SMALL_GROUP_RULE)["age"][
+        "group"
+    ]
+    assert (audit["best_group"], audit["worst_group"]) == ("A", "B")
+    assert audit["mae_spread"] == pytest.approx(2.0)
+    assert audit["groups"]["C"]["mae"] is None and audit["groups"]["C"]["mae_ci"] is None
+    assert audit["excluded_groups"][0]["group"] == "C"
+    assert audit["mae_vs_rest"]["C"]["insufficient_data"] is True
+    # A (MAE 1) against B and C together (MAE (40 * 3 + 5 * 20) / 45): C's rows still count in the rest.
+    assert audit["mae_vs_rest"]["A"]["difference"] == pytest.approx(1 - 220 / 45)
+    assert audit["mae_vs_rest"]["A"]["distinguishable_from_zero"] is True
+    assert audit["multiple_comparisons"]["family_size"] == 2
+
+
+def test_the_report_renders_an_audit_whose_groups_are_all_too_small(tmp_path):
+    from faceaudit.evaluation.plots import plot_group_accuracy
+    from faceaudit.report.fairness_tables import fairness_context
+    from faceaudit.report.model_card import fairness_findings
+    from faceaudit.report.overview import largest_gap, lowest_disparate_impact
+    from faceaudit.report.render import TEMPLATES
+
+    predictions = three_group_table()
+    predictions["age_true"], predictions["age_pred"] = [20, 30] * 5, [22, 30] * 5
+    audit = audit_fairness(
+        predictions,
+        {**GENDER, "age": "numeric"},
+        ["group"],
+        {"gender": "Male"},
+        privileged_groups={"group": "A"},
+        **SMALL_GROUP_RULE,
+    )
+    assert audit["gender"]["group"]["accuracy_gap"] is None and audit["age"]["group"]["mae_spread"] is None
+    assert largest_gap(audit["gender"]) == (None, None, "")
+    assert lowest_disparate_impact(audit["gender"]) == (None, "")
+    assert fairness_findings(audit) == [
+        "gender by group: fewer than two groups with enough test rows to compare.",
+        "age by group: fewer than two groups with enough test rows to compare.",
+    ]
+    context = fairness_context(audit, {"gender": {"positive_class": "Male"}, "age": {}})
+    page = TEMPLATES.from_string('{% import "fairness.html" as f %}{{ f.fairness_section(audit, figure) }}').render(
+        audit=context, figure={"alt": "groups", "src": "data:image/png;base64,"}
+    )
+    assert "accuracy gap n/a  (best n/a, worst n/a)" in page
+    assert "None" not in page
+    plot_group_accuracy(audit, tmp_path / "groups.png")
+    assert (tmp_path / "groups.png").stat().st_size > 0
+
+
+def test_everyone_right_everywhere_is_not_a_gap():
+    everyone_right = counted("A", 20, 0, 0, 20) + counted("B", 20, 0, 0, 20)
+    comparison = audit_fairness(table(everyone_right), GENDER, ["group"], {"gender": "Male"})["gender"]["group"][
+        "accuracy_vs_rest"
+    ]["A"]
+    assert (comparison["p_value"], comparison["distinguishable_from_zero"]) == (1.0, False)

@@ -543,3 +543,70 @@ def test_a_model_needing_bigger_images_is_refused_below_its_minimum():
     )
     config["experiments"]["gender_mlp"]["image"] = {"size": 64, "color": "rgb"}
     check_study(validated(config))
+
+
+def test_seeds_and_repeats_default_to_none_and_are_accepted_one_at_a_time():
+    experiment = validated(minimal_study())["experiments"]["gender_mlp"]
+    assert (experiment["seeds"], experiment["repeats"]) == (None, None)
+
+    for settings in ({"seeds": [0, 1, 2]}, {"repeats": 5}, {"grid": {"seed": [0, 1], "learning_rate": [0.01]}}):
+        config = minimal_study()
+        config["experiments"]["gender_mlp"] |= settings
+        check_study(validated(config))
+
+
+@pytest.mark.parametrize(
+    ("settings", "key", "problem"),
+    [
+        ({"seeds": []}, "experiments.gender_mlp.seeds", "[] should be non-empty"),
+        ({"seeds": [1, 1]}, "experiments.gender_mlp.seeds", "[1, 1] has non-unique elements"),
+        ({"seeds": [-1]}, "experiments.gender_mlp.seeds[0]", "-1 is less than the minimum of 0"),
+        ({"seeds": 3}, "experiments.gender_mlp.seeds", "3 is not of type 'array', 'null'"),
+        ({"repeats": 0}, "experiments.gender_mlp.repeats", "0 is less than the minimum of 1"),
+        ({"repeats": 101}, "experiments.gender_mlp.repeats", "101 is greater than the maximum of 100"),
+        ({"grid": {"seed": [-2]}}, "experiments.gender_mlp.grid.seed[0]", "-2 is less than the minimum of 0"),
+        ({"grid": {"seed": []}}, "experiments.gender_mlp.grid.seed", "[] should be non-empty"),
+    ],
+)
+def test_wrong_seeds_and_repeats_are_refused_naming_the_key(settings, key, problem):
+    config = minimal_study()
+    config["experiments"]["gender_mlp"] |= settings
+
+    message = validation_error(config)
+
+    assert message.startswith(f"Config error at {key}: {problem}")
+    assert "Training seeds" in message or "this many times" in message, "the key's description follows"
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        (
+            {"seeds": [0, 1], "repeats": 3},
+            "experiments.gender_mlp.repeats: give the training seeds once, either as seeds: [0, 1] or as repeats: 3 "
+            "(seeds 0 to 2), not both",
+        ),
+        (
+            {"seeds": [0, 1], "grid": {"seed": [2]}},
+            "experiments.gender_mlp.grid.seed: the grid sweeps the training seeds [2] and seeds: [0, 1] asks for seeds "
+            "too; keep one of them",
+        ),
+        (
+            {"repeats": 3, "grid": {"seed": [2]}},
+            "experiments.gender_mlp.grid.seed: the grid sweeps the training seeds [2] and repeats: 3 asks for seeds "
+            "too; keep one of them",
+        ),
+    ],
+)
+def test_asking_for_training_seeds_in_two_ways_is_refused_naming_the_key(settings, expected):
+    config = minimal_study()
+    config["experiments"]["gender_mlp"] |= settings
+
+    assert check_study_error(config) == expected
+
+
+def test_a_vae_asking_for_seeds_in_two_ways_is_refused_too():
+    config = minimal_study()
+    config["experiments"]["gender_mlp"] = {"dataset": "faces", "model": "vae", "seeds": [0], "repeats": 2}
+
+    assert check_study_error(config).startswith("experiments.gender_mlp.repeats: give the training seeds once")
