@@ -66,7 +66,8 @@ def run_spec(model: str, targets: dict, epochs: int = 2, **training) -> dict:
     }
 
 
-def train(tmp_path, spec, name="run"):
+def train(tmp_path, spec, name="run", **options):
+    """train_run on 96 train and 32 val images into tmp_path/name; `options` go to train_run (policy, strategy)."""
     out = tmp_path / name
     out.mkdir()
     info = train_run(
@@ -78,6 +79,7 @@ def train(tmp_path, spec, name="run"):
         out / "run.json",
         out / "checkpoint",
         threads=1,
+        **options,
     )
     return out, info
 

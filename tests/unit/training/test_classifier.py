@@ -9,7 +9,6 @@ import pytest
 from training_helpers import TARGETS, labelled_images, run_spec, train
 
 from faceaudit.evaluation.predictions import predict_eval_set
-from faceaudit.training.classifier import train_run
 
 
 def test_training_writes_model_history_and_run_info(tmp_path):
@@ -65,19 +64,7 @@ def test_mirrored_strategy_code_path_trains(tmp_path):
     import tensorflow as tf
 
     spec = run_spec("small_cnn", {"gender": TARGETS["gender"]})
-    out = tmp_path / "mirrored"
-    out.mkdir()
-    info = train_run(
-        spec,
-        labelled_images(96, 1),
-        labelled_images(32, 2),
-        out / "model.keras",
-        out / "history.csv",
-        out / "run.json",
-        out / "checkpoint",
-        threads=1,
-        strategy=tf.distribute.MirroredStrategy(["/cpu:0"]),
-    )
+    out, info = train(tmp_path, spec, "mirrored", strategy=tf.distribute.MirroredStrategy(["/cpu:0"]))
     assert info["replicas"] == 1 and info["epochs_completed"] == 2
     assert keras.models.load_model(out / "model.keras").count_params() == info["parameters"]
     assert pd.read_csv(out / "history.csv")["val_accuracy"].iloc[-1] > 0.8

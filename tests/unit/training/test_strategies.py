@@ -238,19 +238,7 @@ def test_mixed_precision_only_where_a_gpu_is(tmp_path):
     assert precision_policy(False, ["/physical_device:GPU:0"]) == "float32"
     # The GPU code path, run on the CPU: float16 layers, float32 outputs, and the global policy restored afterwards.
     spec = run_spec("mlp", GENDER, mixed_precision=True)
-    out = tmp_path / "mixed"
-    out.mkdir()
-    info = train_run(
-        spec,
-        labelled_images(96, 1),
-        labelled_images(32, 2),
-        out / "model.keras",
-        out / "history.csv",
-        out / "run.json",
-        out / "checkpoint",
-        threads=1,
-        policy="mixed_float16",
-    )
+    out, info = train(tmp_path, spec, "mixed", policy="mixed_float16")
     assert info["precision_policy"] == "mixed_float16"
     assert keras.mixed_precision.global_policy().name == "float32"
     model = keras.models.load_model(out / "model.keras")
