@@ -215,6 +215,13 @@ def release_requeued_job(job_id: str) -> None:
     ):
         assert time.monotonic() < deadline, f"requeued job {job_id} never became pending"
         time.sleep(0.2)
+    # slurmd refuses to launch a job it killed moments ago ("Job N already killed, do not launch batch job": the job
+    # then fails with "Job credential revoked"), so let the requeued instance's processes end first, as SLURM's own
+    # two-minute hold would.
+    while subprocess.run(["scontrol", "listpids", job_id], capture_output=True, text=True).returncode == 0:
+        assert time.monotonic() < deadline, f"the processes of requeued job {job_id} did not end"
+        time.sleep(0.2)
+    time.sleep(3)
     subprocess.run(["scontrol", "update", f"jobid={job_id}", "StartTime=now"], check=True)
 
 

@@ -35,8 +35,9 @@ def test_defaults_are_what_validation_added_to_the_tiny_study():
     assert defaults["datasets.faces.synthetic.groups[0].label_noise"] == 0.0, "an item of a list of blocks"
     assert "datasets.faces.synthetic.groups[1].label_noise" not in defaults, "group B sets its label noise"
     assert "experiments.gender_cnn.epochs" not in defaults and "seed" not in defaults
-    assert "audit" in defaults, "a block the study does not mention is one default"
+    assert "archive_limits" in defaults, "a block the study does not mention is one default"
+    assert defaults["audit.bootstrap_resamples"] == 1000, "a default inside a block the study sets in part"
     context = configuration_context(config, user)
     assert yaml.safe_load(context["set"]) == user
     shown = {row["key"]: row["value"] for row in context["defaults"]}
-    assert yaml.safe_load(shown["audit"]) == config["audit"], "on one line, readable as YAML"
+    assert yaml.safe_load(shown["archive_limits"]) == config["archive_limits"], "on one line, readable as YAML"
