@@ -6,7 +6,7 @@ CORES ?= 4
 # tensorflow with CUDA where a GPU driver is present, the smaller CPU build elsewhere (same version).
 TENSORFLOW := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 'tensorflow[and-cuda]==2.21.0' || echo 'tensorflow-cpu==2.21.0')
 
-.PHONY: env run test test-unit lint system-deps clean bench-preprocess bench-training
+.PHONY: env run test test-unit lint system-deps clean bench-preprocess bench-training bench-planning bench-data-audit bench-input bench-gpu bench-audit
 
 env: $(VENV)/.installed
 
@@ -46,6 +46,29 @@ bench-preprocess: env
 # Training speed: the project's pipeline (decode once, memory map, tf.data) vs ImageDataGenerator decoding JPEGs every epoch.
 bench-training: env
 	$(BIN)/python -m faceaudit.bench.training
+
+# Input pipeline alone (no model), at 100 and 224 px: images/s that tf.data over the .npy memory map can feed vs
+# ImageDataGenerator decoding JPEGs: the ceiling a GPU's training speed meets.
+bench-input: env
+	$(BIN)/python -m faceaudit.bench.input_pipeline
+
+# On a GPU node: the training benchmark for a CNN at 100 px and a transfer model at 224 px with GPU utilisation from
+# nvidia-smi; writes benchmarks/gpu_training.{md,csv}. Runs on a CPU too (says "no GPU"); BENCH_GPU_OPTIONS makes it small.
+bench-gpu: env
+	$(BIN)/python -m faceaudit.bench.gpu $(BENCH_GPU_OPTIONS)
+
+# Planning speed: `snakemake -n` on a 500- and a 2,000-run study against a plain Snakefile of the same shape.
+bench-planning: env
+	$(BIN)/python -m faceaudit.bench.planning --runs 500
+	$(BIN)/python -m faceaudit.bench.planning --runs 2000
+
+# Data audit speed: hashes, duplicate search, leakage tests and per-group statistics on 100,000 32x32 RGB images.
+bench-data-audit: env
+	$(BIN)/python -m faceaudit.bench.data_audit
+
+# Audit speed (one run: 10,000 rows, 1,000 resamples; 5 seeds aggregated) and the seed intervals' coverage.
+bench-audit: env
+	$(BIN)/python -m faceaudit.bench.audit --coverage
 
 clean:
 	rm -rf results resources logs benchmarks .snakemake

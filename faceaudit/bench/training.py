@@ -17,9 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from faceaudit.bench.preprocess import write_face_jpegs
-from faceaudit.catalog import LOSSES, output_kind
+from faceaudit.catalog import BACKBONES, CLASSIFIERS, LOSSES, output_kind
 from faceaudit.data.arrays import read_split, write_split
-from faceaudit.models import MODELS, build_model
+from faceaudit.models import build_model
 from faceaudit.training.inputs import encode_labels, make_dataset
 
 TARGET = "gender"
@@ -48,9 +48,12 @@ def run_benchmark(
     preprocess_seconds = time.perf_counter() - started
     images, rows = read_split(folder / "train.npy", folder / "train.csv")
     ours_data = make_dataset(images, encode_labels(rows, {TARGET: CLASSES}), batch_size, shuffle=True, seed=SEED)
-    baseline_data = notebook_batches(labels, folder, size, batch_size, output_kind(model_name))
+    # Transfer backbones take 0..255 pixels and scale them their own way; the notebooks rescaled for their own CNNs.
+    rescale = None if model_name in BACKBONES else 1.0 / 255
+    baseline_data = notebook_batches(labels, folder, size, batch_size, output_kind(model_name), rescale)
+    baseline_range = (0.0, 255.0) if rescale is None else (0.0, 1.0)
     ours, baseline = train_and_time(
-        [(ours_data, len(images), (0.0, 255.0)), (baseline_data, baseline_data.batches.n, (0.0, 1.0))],
+        [(ours_data, len(images), (0.0, 255.0)), (baseline_data, baseline_data.batches.n, baseline_range)],
         model_name,
         size,
         epochs,
@@ -76,8 +79,8 @@ def validate_arguments(n_images: int, size: int, model_name: str, batch_size: in
         raise ValueError(f"n_images must be at least 1, got {n_images}")
     if size < 8:
         raise ValueError(f"size must be at least 8 pixels, got {size}")
-    if model_name not in MODELS:
-        raise ValueError(f"unknown model '{model_name}'; the benchmark trains one of {sorted(MODELS)}")
+    if model_name not in CLASSIFIERS:
+        raise ValueError(f"unknown model '{model_name}'; the benchmark trains one of {sorted(CLASSIFIERS)}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if epochs < 2:
@@ -86,13 +89,15 @@ def validate_arguments(n_images: int, size: int, model_name: str, batch_size: in
         raise ValueError(f"jpeg_side must be at least 8 pixels, got {jpeg_side}")
 
 
-def notebook_batches(labels: pd.DataFrame, folder: Path, size: int, batch_size: int, kind: str):
+def notebook_batches(
+    labels: pd.DataFrame, folder: Path, size: int, batch_size: int, kind: str, rescale: float | None = 1.0 / 255
+):
     """The notebooks' input: the legacy ImageDataGenerator decoding and resizing every JPEG of every batch, with
     the labels put in the {target: labels} shape that the model's outputs have."""
     import keras
     import tensorflow as tf
 
-    generator = tf.keras.preprocessing.image.ImageDataGenerator(rescale=1.0 / 255)
+    generator = tf.keras.preprocessing.image.ImageDataGenerator(rescale=rescale)
     batches = generator.flow_from_dataframe(
         labels,
         directory=str(folder),
@@ -153,6 +158,7 @@ def train_and_time(pipelines: list[tuple], model_name: str, size: int, epochs: i
                 "epoch_seconds": timer.seconds,
                 "seconds_per_epoch": seconds,
                 "images_per_second": images_per_epoch / seconds,
+                "epoch_windows": timer.windows,
             }
         )
     return results
@@ -164,7 +170,7 @@ def epoch_timer():
     class EpochTimer(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
-            self.seconds, self.batches = [], []
+            self.seconds, self.batches, self.windows = [], [], []
 
         def on_epoch_begin(self, epoch, logs=None):
             self.started = time.perf_counter()
@@ -174,7 +180,9 @@ def epoch_timer():
             self.batches[-1] += 1
 
         def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.started)
+            ended = time.perf_counter()
+            self.seconds.append(ended - self.started)
+            self.windows.append((self.started, ended))  # perf_counter times, to match samples taken meanwhile
 
     return EpochTimer()
 
@@ -239,7 +247,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=1000, help="number of face JPEGs (training images per epoch)")
     parser.add_argument("--size", type=int, default=100, help="model input side in pixels")
-    parser.add_argument("--model", default="deep_cnn", choices=sorted(MODELS), help="model to train")
+    parser.add_argument("--model", default="deep_cnn", choices=sorted(CLASSIFIERS), help="model to train")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=2, help="epochs per pipeline; the first is not counted")
     parser.add_argument(

@@ -1,20 +1,46 @@
 """The fairness tables of a run page: per target and sensitive attribute the groups' scores, each group against the
-rest, the configured privileged comparison and, for multi-class targets, each class's TPR per group.
+rest, the configured privileged comparison and, for multi-class targets, each class's TPR per group; the groups left
+out for too few rows, and every gap tested against zero with its raw and adjusted p-value.
 
-Every rate that counts the positive class (TPR, FPR, selection rate, aif360's four metrics) names it in its header.
+Every rate that counts the positive class (TPR, FPR, base and selection rate, aif360's four metrics) names it in
+its header. A rate the audit withheld is an "insufficient data" cell (cells.py).
 """
 
-from faceaudit.evaluation.fairness import AIF360_METRICS
+from faceaudit.evaluation.fairness import AIF360_METRICS, TESTED_AIF360_METRICS
+from faceaudit.report.adjustment import adjustment_text, family_of, family_sentence, of_metric, verdict
+from faceaudit.report.cells import (
+    insufficient_cell,
+    interval_cell,
+    p_value_text,
+    rate_cell,
+    text_cell,
+    value_and_interval_cell,
+)
 from faceaudit.report.overview import audited_attributes, privileged_label
+from faceaudit.report.render import number
 
-GROUP_SCORES = {"n": "n", "accuracy": "accuracy", "error_rate": "error rate"}
-POSITIVE_RATES = {"tpr": "TPR", "fpr": "FPR", "selection_rate": "selection rate"}
+# (key, header, counts the positive class) of the per-group scores, in the order shown: the base rate (the
+# group's share of true positives) stands beside its selection rate.
+GROUP_RATES = (
+    ("accuracy", "accuracy", False),
+    ("error_rate", "error rate", False),
+    ("tpr", "TPR", True),
+    ("fpr", "FPR", True),
+    ("base_rate", "base rate", True),
+    ("selection_rate", "selection rate", True),
+)
+DETECTABLE_GAPS = (
+    ("min_detectable_accuracy_gap", "smallest detectable accuracy gap", False),
+    ("min_detectable_tpr_gap", "smallest detectable TPR gap", True),
+)
 AIF360_NAMES = {
     "disparate_impact": "disparate impact",
     "statistical_parity_difference": "statistical parity difference",
     "equal_opportunity_difference": "equal opportunity difference",
     "average_odds_difference": "average odds difference",
 }
+RATE_NAMES = {key: name for key, name, _ in GROUP_RATES} | {"mae": "MAE", "mean_error": "mean error"}
+VERDICTS = {True: "yes", False: "no", None: "not tested"}
 
 
 def none_as_na(group: str | None) -> str:
@@ -27,61 +53,169 @@ def of_positive(name: str, positive_class: str | None) -> str:
 
 
 def fairness_context(fairness: dict, metrics: dict) -> list[dict]:
-    """Per target: the attributes not audited (and why), and the audit of each other attribute. `metrics` (the same
-    eval set's) says each binary target's positive class."""
-    return [
-        {
-            "target": target,
-            "positive_class": metrics[target].get("positive_class"),
-            "skipped": [
-                {"attribute": attribute, "reason": reason}
-                for attribute, reason in by_attribute.get("skipped_attributes", {}).items()
-            ],
-            "audits": [
-                regression_audit(attribute, audit)
-                if "mae_spread" in audit
-                else classification_audit(attribute, audit, metrics[target].get("positive_class"))
-                for attribute, audit in audited_attributes(by_attribute)
-            ],
-        }
-        for target, by_attribute in fairness.items()
-    ]
+    """Per target: the attributes not audited (and why), what the flags mean, and the audit of each other
+    attribute. `metrics` (the same eval set's) says each binary target's positive class."""
+    contexts = []
+    for target, by_attribute in fairness.items():
+        positive_class = metrics[target].get("positive_class")
+        family = family_of(by_attribute)
+        contexts.append(
+            {
+                "target": target,
+                "positive_class": positive_class,
+                "family": family_sentence(target, family) if family else None,
+                "skipped": [
+                    {"attribute": attribute, "reason": reason}
+                    for attribute, reason in by_attribute.get("skipped_attributes", {}).items()
+                ],
+                "audits": [
+                    regression_audit(attribute, audit)
+                    if "mae_spread" in audit
+                    else classification_audit(attribute, audit, positive_class)
+                    for attribute, audit in audited_attributes(by_attribute)
+                ],
+            }
+        )
+    return contexts
 
 
 def group_columns(audit: dict, positive_class: str | None) -> list[tuple[str, str]]:
-    """(key, header) of the per-group scores the audit holds; the rates of the positive class name it."""
+    """(key, header) of the per-group rates and detectable gaps the audit holds; those of the positive class name
+    it."""
     scores = next(iter(audit["groups"].values()))
-    names = GROUP_SCORES | {key: of_positive(name, positive_class) for key, name in POSITIVE_RATES.items()}
-    return [(key, header) for key, header in names.items() if key in scores]
+    return [
+        (key, of_positive(name, positive_class) if positive else name)
+        for key, name, positive in (*GROUP_RATES, *DETECTABLE_GAPS)
+        if key in scores
+    ]
+
+
+def withheld_reason(scores: dict) -> str | None:
+    return scores.get("insufficient_reason") if scores.get("insufficient_data") else None
 
 
 def classification_audit(attribute: str, audit: dict, positive_class: str | None) -> dict:
     columns = group_columns(audit, positive_class)
+    binary = "tpr" in next(iter(audit["groups"].values()))
     comparisons = {f"{group} vs rest": scores for group, scores in audit.get("vs_rest", {}).items()}
     privileged = audit.get("privileged") or {}
+    headers = ["group", "n", *([f"true {positive_class}"] if binary else [])]
+    rate_headers = [header for _, header in columns]
+    rate_headers.insert(1, "accuracy 95% CI")
     return {
         "attribute": attribute,
         "kind": "classification",
-        "columns": [key for key, _ in columns],
-        "headers": [header for _, header in columns],
+        "headers": [*headers, *rate_headers, "accuracy minus rest", "95% CI"],
         "gap": audit["accuracy_gap"],
-        "gap_interval": audit.get("accuracy_gap_ci"),
+        "gap_interval": audit.get("accuracy_gap_ci") if audit["accuracy_gap"] is not None else None,
         "best_group": none_as_na(audit["best_group"]),
         "worst_group": none_as_na(audit["worst_group"]),
         "groups": [
-            {
-                "name": group,
-                "n": scores.get("n"),
-                "scores": [scores[key] for key, _ in columns],
-                "accuracy_interval": scores.get("accuracy_ci"),
-                "versus_rest": audit["accuracy_vs_rest"].get(group),
-            }
+            classification_group_row(group, scores, columns, binary, audit["accuracy_vs_rest"].get(group))
             for group, scores in audit["groups"].items()
         ],
+        "excluded": excluded_lines(audit, positive_class),
+        "tests": tests_table(audit, positive_class),
         "versus_rest": comparison_table(comparisons, positive_class) if comparisons else None,
         "privileged": privileged_table(privileged, positive_class),
         "privileged_note": privileged_note(privileged),
         "class_gaps": class_gaps(audit["class_tpr_gaps"]) if "class_tpr_gaps" in audit else None,
+    }
+
+
+def classification_group_row(group: str, scores: dict, columns: list, binary: bool, versus_rest: dict | None) -> dict:
+    reason = withheld_reason(scores)
+    counts = [text_cell(scores["n"]), *([text_cell(scores["positives"])] if binary else [])]
+    detectable = {key for key, _, _ in DETECTABLE_GAPS}  # measured from sizes alone, never withheld
+    rates = [rate_cell(scores[key], None if key in detectable else reason) for key, _ in columns]
+    rates.insert(1, interval_cell(scores.get("accuracy_ci"), reason if scores["accuracy"] is None else None))
+    return {
+        "name": group,
+        "insufficient": reason is not None,
+        "cells": [*counts, *rates, *versus_rest_cells(versus_rest)],
+    }
+
+
+def versus_rest_cells(comparison: dict | None) -> list[dict]:
+    """A difference from the rest of the groups and its interval (two empty cells where there is none)."""
+    if comparison is None:
+        return [text_cell(""), text_cell("")]
+    reason = comparison.get("insufficient_reason")
+    return [rate_cell(comparison["difference"], reason), interval_cell(comparison["ci"], reason)]
+
+
+def excluded_lines(audit: dict, positive_class: str | None = None) -> list[str]:
+    """The groups left out of gaps and flags (and, per class, of a class's TPR), each with its size and why."""
+    lines = [excluded_line(entry, positive_class) for entry in audit.get("excluded_groups", [])]
+    for class_name, gaps in audit.get("class_tpr_gaps", {}).items():
+        lines += [excluded_line(entry, class_name, f"TPR of {class_name}") for entry in gaps.get("excluded_groups", [])]
+    return lines
+
+
+def excluded_line(entry: dict, class_name: str | None, what: str | None = None) -> str:
+    """E.g. B (21 rows, 10 of them Male): 21 rows, fewer than min_group_size 25; withheld: accuracy, ..."""
+    positives = (
+        "" if entry.get("positives") is None or class_name is None else f", {entry['positives']} of them {class_name}"
+    )
+    withheld = what or ", ".join(RATE_NAMES.get(name, name) for name in entry["withheld"])
+    return f"{entry['group']} ({entry['size']} rows{positives}): {entry['reason']}; withheld: {withheld}."
+
+
+def tests_table(audit: dict, positive_class: str | None) -> dict | None:
+    """Every gap of this attribute tested against zero, with its raw and adjusted p-value and the verdict after
+    adjustment; gaps not tested say why."""
+    family = audit.get("multiple_comparisons")
+    if family is None:
+        return None
+    rows = [test_row(f"{group} vs rest", "accuracy", gap) for group, gap in audit.get("accuracy_vs_rest", {}).items()]
+    rows += [test_row(f"{group} vs rest", "MAE", gap) for group, gap in audit.get("mae_vs_rest", {}).items()]
+    comparisons = {f"{group} vs rest": scores for group, scores in audit.get("vs_rest", {}).items()}
+    if "disparate_impact" in (audit.get("privileged") or {}):
+        comparisons[privileged_label(audit["privileged"]["privileged_group"])] = audit["privileged"]
+    for label, scores in comparisons.items():
+        rows += [
+            test_row(label, of_positive(AIF360_NAMES[metric], positive_class), scores, metric)
+            for metric in TESTED_AIF360_METRICS
+        ]
+    for class_name, gaps in audit.get("class_tpr_gaps", {}).items():
+        rows += [
+            test_row(f"{group} vs rest", f"TPR of {class_name}", gap) for group, gap in gaps["tpr_vs_rest"].items()
+        ]
+    if not rows:
+        return None
+    tested, flagged = sum(row["tested"] for row in rows), sum(row["flagged"] for row in rows)
+    return {
+        "headers": [
+            "comparison",
+            "gap in",
+            "difference",
+            "95% CI",
+            "p-value",
+            "adjusted p-value",
+            adjustment_text(family),
+        ],
+        "rows": rows,
+        "summary": f"{tested} of {len(rows)} gaps tested against zero; {flagged} {adjustment_text(family)}",
+    }
+
+
+def test_row(comparison: str, measure: str, holder: dict, metric: str | None = None) -> dict:
+    difference = holder["difference"] if metric is None else holder[metric]
+    interval = holder.get("ci") if metric is None else (holder.get("ci") or {}).get(metric)
+    reason = holder.get("insufficient_reason") if difference is None else None
+    flag = verdict(holder, metric)
+    return {
+        "comparison": comparison,
+        "measure": measure,
+        "tested": flag is not None,
+        "flagged": bool(flag),
+        "cells": [
+            rate_cell(difference, reason),
+            interval_cell(interval, reason),
+            text_cell(p_value_text(of_metric(holder.get("p_value"), metric))),
+            text_cell(p_value_text(of_metric(holder.get("adjusted_p_value"), metric))),
+            insufficient_cell(reason) if reason else text_cell(VERDICTS[flag]),
+        ],
     }
 
 
@@ -103,21 +237,38 @@ def regression_audit(attribute: str, audit: dict) -> dict:
         "attribute": attribute,
         "kind": "regression",
         "gap": audit["mae_spread"],
-        "gap_interval": audit.get("mae_spread_ci"),
+        "gap_interval": audit.get("mae_spread_ci") if audit["mae_spread"] is not None else None,
         "best_group": none_as_na(audit["best_group"]),
         "worst_group": none_as_na(audit["worst_group"]),
         "groups": [
             {
                 "name": group,
-                "n": scores["n"],
-                "mae": scores["mae"],
-                "mae_interval": scores.get("mae_ci"),
-                "mean_error": scores["mean_error"],
-                "versus_rest": audit["mae_vs_rest"].get(group),
+                "insufficient": withheld_reason(scores) is not None,
+                "cells": [
+                    text_cell(scores["n"]),
+                    rate_cell(scores["mae"], withheld_reason(scores)),
+                    interval_cell(scores.get("mae_ci"), withheld_reason(scores) if scores["mae"] is None else None),
+                    rate_cell(scores["mean_error"], withheld_reason(scores)),
+                    *versus_rest_cells(audit["mae_vs_rest"].get(group)),
+                ],
             }
             for group, scores in audit["groups"].items()
         ],
+        "excluded": excluded_lines(audit),
+        "tests": tests_table(audit, None),
     }
+
+
+def four_fifths_text(scores: dict) -> str:
+    """The four-fifths rule both ways: disparate impact below 0.8 or above 1.25 fails it."""
+    rule, flag = scores.get("four_fifths_rule"), scores.get("four_fifths_flag")
+    if rule is None:
+        return "n/a"
+    if flag == "below":
+        return "fails: below 0.8"
+    if flag == "above":
+        return "fails: above 1.25"
+    return "passes (0.8 to 1.25)" if rule == "passes" else rule
 
 
 def comparison_table(comparisons: dict, positive_class: str | None) -> dict:
@@ -131,18 +282,39 @@ def comparison_table(comparisons: dict, positive_class: str | None) -> dict:
         "rows": [
             {
                 "label": label,
-                "four_fifths_rule": scores["four_fifths_rule"] or "n/a",
-                "scores": [{"value": scores[key], "interval": scores["ci"].get(key)} for key in AIF360_METRICS],
+                "cells": [
+                    *(
+                        value_and_interval_cell(
+                            scores[key], (scores.get("ci") or {}).get(key), scores.get("insufficient_reason")
+                        )
+                        for key in AIF360_METRICS
+                    ),
+                    four_fifths_cell(scores),
+                ],
             }
             for label, scores in comparisons.items()
         ],
     }
 
 
+def four_fifths_cell(scores: dict) -> dict:
+    if scores["disparate_impact"] is None and scores.get("insufficient_reason"):
+        return insufficient_cell(scores["insufficient_reason"])
+    return text_cell(four_fifths_text(scores))
+
+
 def class_gaps(gaps: dict) -> dict:
     groups = list(next(iter(gaps.values()))["tpr"])
-    rows = [
-        {"name": cls, "tpr": [scores["tpr"][group] for group in groups], "gap": scores["gap"]}
-        for cls, scores in gaps.items()
-    ]
+    rows = []
+    for class_name, scores in gaps.items():
+        reasons = {entry["group"]: entry["reason"] for entry in scores.get("excluded_groups", [])}
+        rows.append(
+            {
+                "name": class_name,
+                "cells": [
+                    *(rate_cell(scores["tpr"][group], reasons.get(group)) for group in groups),
+                    text_cell(number(scores["gap"])),
+                ],
+            }
+        )
     return {"groups": groups, "rows": rows}

@@ -1,7 +1,11 @@
 """A model card per run, written from the run's own files: what it is for, its data, metrics, fairness findings."""
 
+from faceaudit.evaluation.fairness import TESTED_AIF360_METRICS
 from faceaudit.labels import NUMERIC
-from faceaudit.report.overview import privileged_label
+from faceaudit.report.adjustment import adjustment_text, family_of, of_metric, verdict
+from faceaudit.report.cells import p_value_text
+from faceaudit.report.fairness_tables import AIF360_NAMES
+from faceaudit.report.overview import audited_attributes, privileged_label
 from faceaudit.report.render import interval_text, number
 
 LIMITATIONS = (
@@ -16,75 +20,170 @@ UNCERTAINTY = (
     "much it would move with another training run."
 )
 
+SEEDS_UNCERTAINTY = (
+    "The figures above come from this one training run; the variance across its configuration's seeds is given "
+    "below. Confidence intervals of this run are 95% bootstrap intervals over the evaluation set's rows; those across "
+    "seeds cover retraining too."
+)
+
 
 def fairness_findings(fairness: dict, positive_classes: dict | None = None) -> list[str]:
-    """Plain sentences: per (target, attribute) the worst group, every gap the data can tell from zero, and the
-    configured privileged comparison. `positive_classes` names each binary target's positive class."""
+    """Plain sentences: per (target, attribute) the worst group, the groups left out for too few rows, every gap
+    that is distinguishable from zero after adjusting for the audit's many comparisons, the four-fifths rule and the
+    configured privileged comparison; per target, how many gaps were tested and flagged in its family of
+    comparisons. `positive_classes` names each binary target's positive class."""
     findings = []
     for target, by_attribute in fairness.items():
         positive = (positive_classes or {}).get(target)
-        for attribute, audit in by_attribute.items():
-            if attribute == "skipped_attributes":
-                continue
+        for attribute, audit in audited_attributes(by_attribute):
+            findings += excluded_findings(target, attribute, audit)
             if audit["best_group"] is None:
                 findings.append(f"{target} by {attribute}: fewer than two groups with enough test rows to compare.")
                 continue
+            best, worst = audit["best_group"], audit["worst_group"]
             if "mae_spread" in audit:
-                best, worst = audit["best_group"], audit["worst_group"]
                 findings.append(
                     f"{target} by {attribute}: MAE ranges from {number(audit['groups'][best]['mae'], 3)} "
                     f"({best}) to {number(audit['groups'][worst]['mae'], 3)} ({worst})."
                 )
-                continue
-            best, worst = audit["best_group"], audit["worst_group"]
-            findings.append(
-                f"{target} by {attribute}: accuracy ranges from {number(audit['groups'][worst]['accuracy'], 3)} "
-                f"({worst}) to {number(audit['groups'][best]['accuracy'], 3)} ({best})."
-            )
+            else:
+                findings.append(
+                    f"{target} by {attribute}: accuracy ranges from {number(audit['groups'][worst]['accuracy'], 3)} "
+                    f"({worst}) to {number(audit['groups'][best]['accuracy'], 3)} ({best})."
+                )
             findings += distinguishable_gaps(target, attribute, audit, positive)
             findings += privileged_findings(target, attribute, audit.get("privileged"), positive)
+        findings += family_findings(target, by_attribute)
     return findings
+
+
+def excluded_findings(target: str, attribute: str, audit: dict) -> list[str]:
+    excluded = audit.get("excluded_groups") or []
+    if not excluded:
+        return []
+    groups = ", ".join(f"{entry['group']} ({entry['size']} rows)" for entry in excluded)
+    return [f"{target} by {attribute}: left out of gaps and flags for too few test rows: {groups}."]
 
 
 def positive_text(positive: str | None) -> str:
     return f"positive class {positive}, " if positive is not None else ""
 
 
+def adjusted_text(comparison: dict, metric: str | None = None) -> str:
+    """E.g. "Holm-adjusted p 0.004" for a flagged gap."""
+    return f"adjusted p {p_value_text(of_metric(comparison.get('adjusted_p_value'), metric))}"
+
+
 def distinguishable_gaps(target: str, attribute: str, audit: dict, positive: str | None = None) -> list[str]:
+    """The gaps this attribute's audit flags as distinguishable from zero after adjustment (never on an unadjusted
+    interval alone), and the four-fifths rule failed either way."""
     sentences = []
-    for group, comparison in audit.get("accuracy_vs_rest", {}).items():
-        low_high = comparison["ci"]
-        if low_high and (low_high[1] < 0 or low_high[0] > 0):
-            direction = "less" if comparison["difference"] < 0 else "more"
+    for group, comparison in {**audit.get("accuracy_vs_rest", {}), **audit.get("mae_vs_rest", {})}.items():
+        if verdict(comparison):
+            worse = comparison["difference"] < 0 if "accuracy_vs_rest" in audit else comparison["difference"] > 0
+            quality = "less" if worse else "more"
+            what = "classified" if "accuracy_vs_rest" in audit else "predicted"
             sentences.append(
-                f"{target}: group {attribute}={group} is classified {direction} accurately than the rest "
-                f"({comparison['difference']:+.3f}, 95% CI {interval_text(low_high)})."
+                f"{target}: group {attribute}={group} is {what} {quality} accurately than the rest "
+                f"({comparison['difference']:+.3f}, 95% CI {interval_text(comparison['ci'])}, "
+                f"{adjusted_text(comparison)})."
             )
     for group, comparison in audit.get("vs_rest", {}).items():
+        flagged = [metric for metric in TESTED_AIF360_METRICS if verdict(comparison, metric)]
+        if flagged:
+            sentences.append(
+                f"{target}: group {attribute}={group} against the rest, {positive_text(positive)}"
+                + "; ".join(
+                    f"{AIF360_NAMES[metric]} {comparison[metric]:+.3f} ({adjusted_text(comparison, metric)})"
+                    for metric in flagged
+                )
+                + "."
+            )
         if comparison["four_fifths_rule"] == "fails":
+            chance = (
+                "; the selection rates' difference is not distinguishable from zero after adjustment, so this may be "
+                "chance"
+                if verdict(comparison, "statistical_parity_difference") is False
+                else ""
+            )
             sentences.append(
                 f"{target}: group {attribute}={group} fails the four-fifths rule "
-                f"({positive_text(positive)}disparate impact {number(comparison['disparate_impact'], 3)})."
+                f"({positive_text(positive)}disparate impact {number(comparison['disparate_impact'], 3)}"
+                f"{four_fifths_side(comparison)}{chance})."
             )
     return sentences
 
 
+def four_fifths_side(comparison: dict) -> str:
+    flag = comparison.get("four_fifths_flag")
+    return {"below": ", below 0.8", "above": ", above 1.25"}.get(flag, "")
+
+
+def family_findings(target: str, by_attribute: dict) -> list[str]:
+    """How many of the target's gaps were tested and how many flagged, in how large a family; where none is
+    flagged, the smallest accuracy gap the groups' sizes could have detected, so that "no gap found" reads right."""
+    family = family_of(by_attribute)
+    if family is None:
+        return []
+    if family["family_size"] == 0:
+        return [f"{target}: no gap could be tested against zero (every comparison lacked test rows)."]
+    flagged = sum(bool(flag) for _, audit in audited_attributes(by_attribute) for flag in flags_of(audit))
+    counted = "no gap" if flagged == 0 else f"{flagged} gap{'' if flagged == 1 else 's'}"
+    sentence = f"{target}: {counted} {adjustment_text(family)}"
+    if flagged:
+        return [sentence + "."]
+    detectable = [
+        scores["min_detectable_accuracy_gap"]
+        for _, audit in audited_attributes(by_attribute)
+        for scores in audit["groups"].values()
+        if scores.get("min_detectable_accuracy_gap") is not None
+    ]
+    if detectable:
+        low, high = number(min(detectable), 3), number(max(detectable), 3)
+        sizes = low if low == high else f"{low} to {high}"
+        sentence += (
+            f"; with these test sizes only accuracy gaps of about {sizes} or more could be detected (power 0.8), "
+            "so smaller gaps may exist unseen"
+        )
+    return [sentence + "."]
+
+
+def flags_of(node):
+    """Every distinguishable_from_zero verdict in an attribute's audit (one per tested gap)."""
+    if isinstance(node, dict):
+        flags = node.get("distinguishable_from_zero")
+        if isinstance(flags, dict):
+            yield from flags.values()
+        elif flags is not None:
+            yield flags
+        for key, value in node.items():
+            if key != "distinguishable_from_zero":
+                yield from flags_of(value)
+
+
 def privileged_findings(target: str, attribute: str, privileged: dict | None, positive: str | None) -> list[str]:
     """The comparison of all other groups with the configured privileged group: disparate impact and statistical
-    parity difference with their intervals, and the four-fifths rule's verdict."""
+    parity difference with their intervals, whether the latter is distinguishable from zero after adjustment, and
+    the four-fifths rule's verdict."""
     if not privileged:
         return []
     label = f"{target} by {attribute}, {privileged_label(privileged['privileged_group'])}"
     if "disparate_impact" not in privileged:
         return [f"{label}: not compared, {privileged.get('note', 'no values')}."]
     intervals = privileged.get("ci", {})
-    verdict = privileged["four_fifths_rule"]
+    verdict_text = privileged["four_fifths_rule"]
+    parity = "statistical_parity_difference"
+    flag = verdict(privileged, parity)
+    adjusted = (
+        ""
+        if flag is None
+        else f" ({'' if flag else 'not '}distinguishable from zero, {adjusted_text(privileged, parity)})"
+    )
     return [
         f"{label}: {positive_text(positive)}disparate impact {number(privileged['disparate_impact'], 3)} "
         f"{interval_text(intervals.get('disparate_impact'))}, statistical parity difference "
-        f"{number(privileged['statistical_parity_difference'], 3)} "
-        f"{interval_text(intervals.get('statistical_parity_difference'))}"
-        + (f"; the four-fifths rule {verdict}." if verdict else ".")
+        f"{number(privileged[parity], 3)} {interval_text(intervals.get(parity))}{adjusted}"
+        + (f"; the four-fifths rule {verdict_text}{four_fifths_side(privileged)}." if verdict_text else ".")
     ]
 
 
@@ -113,9 +212,12 @@ def metric_line(eval_set: str, target: str, values: dict) -> str:
     return f"{eval_set}, {name}: {metric_summary(values)}"
 
 
-def model_card(run: dict, info: dict, metrics: dict, fairness: dict, split_sizes: dict) -> dict:
+def model_card(
+    run: dict, info: dict, metrics: dict, fairness: dict, split_sizes: dict, seed_lines: list[str] | None = None
+) -> dict:
     """The card's sentences: what the model is, what it is for, its data, its metrics and fairness findings, its
-    limitations (rendered by model_card.html)."""
+    limitations (rendered by model_card.html); `seed_lines` what its configuration's seeds show together
+    (faceaudit.report.seeds.card_lines), None for a run trained with one seed only."""
     targets = ", ".join(target_description(target, classes) for target, classes in run["targets"].items())
     metric_lines = [
         metric_line(eval_set, target, values)
@@ -145,7 +247,8 @@ def model_card(run: dict, info: dict, metrics: dict, fairness: dict, split_sizes
         "metric_lines": metric_lines,
         "findings": findings,
         "limitations": LIMITATIONS,
-        "uncertainty": UNCERTAINTY,
+        "uncertainty": SEEDS_UNCERTAINTY if seed_lines else UNCERTAINTY,
+        "seed_lines": seed_lines or [],
     }
 
 

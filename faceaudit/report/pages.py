@@ -2,11 +2,13 @@
 
 This module builds each page's context (plain dicts and lists) from the loaded results; the templates in
 templates/ turn them into HTML (render.py). The index's tables are built in overview.py, its data section in
-datasets.py, a run page's fairness tables in fairness_tables.py.
+datasets.py; a run page's fairness tables in fairness_tables.py, its calibration and decision thresholds in
+calibration_tables.py, its worst subgroups in subgroup_tables.py.
 """
 
 from pathlib import Path
 
+from faceaudit.report.calibration_tables import calibration_context, thresholds_context
 from faceaudit.report.configuration import configuration_context
 from faceaudit.report.datasets import dataset_context
 from faceaudit.report.fairness_tables import fairness_context
@@ -15,6 +17,7 @@ from faceaudit.report.model_card import LIMITATIONS, UNCERTAINTY, model_card
 from faceaudit.report.overview import grids, overview, run_page_link
 from faceaudit.report.render import number, write_page
 from faceaudit.report.results import figure, load_dataset, load_run, split_counts
+from faceaudit.report.subgroup_tables import subgroups_context
 
 CLASSIFICATION_METRICS = ["accuracy", "balanced_accuracy", "precision", "sensitivity", "specificity", "f1", "f1_macro"]
 REGRESSION_METRICS = ["mae", "rmse", "mean_error", "r2"]
@@ -29,6 +32,7 @@ def write_report(
     out_dir: Path,
     vae_runs: dict | None = None,
     user_config: dict | None = None,
+    seeds: dict | None = None,
 ) -> None:
     """Write out_dir/index.html and out_dir/runs/<run>.html from the files the workflow produced.
 
@@ -41,10 +45,12 @@ def write_report(
     datasets = {name: load_dataset(dataset_files) for name, dataset_files in files["datasets"].items()}
     index = index_context(runs, config, environment, results, datasets, files, vae_runs or {})
     index["configuration"] = configuration_context(config, user_config)
+    index["seeds"] = seeds  # the configurations trained with several seeds (faceaudit.report.seeds), or None
     write_page(Path(out_dir, "index.html"), "index.html", index)
     for name, run in runs.items():
         split_sizes = split_counts(datasets[run["dataset"]]["manifest"])
-        context = run_context(run, results[name], files["runs"][name], split_sizes)
+        seed_lines = (seeds or {}).get("card_lines", {}).get(name)
+        context = run_context(run, results[name], files["runs"][name], split_sizes, seed_lines)
         write_page(Path(out_dir, run_page_link(name)), "run.html", context)
     remove_pages_of_other_runs(Path(out_dir), runs)
 
@@ -75,26 +81,34 @@ def index_context(
     }
 
 
-def run_context(run: dict, result: dict, files: dict, split_sizes: dict) -> dict:
+def run_context(run: dict, result: dict, files: dict, split_sizes: dict, seed_lines: list[str] | None = None) -> dict:
     info = result["info"]
     return {
         "run": run["run"],
         "details": details(run, info),
-        "card": model_card(run, info, result["metrics"], result["fairness"], split_sizes),
+        "card": model_card(run, info, result["metrics"], result["fairness"], split_sizes, seed_lines),
         "curves": figure(files["curves"], "training curves"),
         "eval_sets": [
-            {
-                "name": eval_set,
-                "targets": [
-                    target_context(target, metrics, eval_files["figures"])
-                    for target, metrics in result["metrics"][eval_set].items()
-                ],
-                "group_figure": figure(eval_files["group_figure"], "accuracy per group with 95% intervals"),
-                "fairness": fairness_context(result["fairness"][eval_set], result["metrics"][eval_set]),
-            }
-            for eval_set, eval_files in files["eval_sets"].items()
+            eval_set_context(eval_set, result, eval_files) for eval_set, eval_files in files["eval_sets"].items()
         ],
         "architecture": info["architecture"],
+    }
+
+
+def eval_set_context(eval_set: str, result: dict, files: dict) -> dict:
+    """One eval set's metrics per target, its fairness audit, calibration, decision thresholds and worst subgroups
+    (the last three None where the report was given no such file)."""
+    fairness, calibration = result["fairness"][eval_set], result["calibration"][eval_set]
+    return {
+        "name": eval_set,
+        "targets": [
+            target_context(target, metrics, files["figures"]) for target, metrics in result["metrics"][eval_set].items()
+        ],
+        "group_figure": figure(files["group_figure"], "accuracy per group with 95% intervals"),
+        "fairness": fairness_context(fairness, result["metrics"][eval_set]),
+        "calibration": calibration_context(calibration, fairness, files.get("calibration_figures")),
+        "thresholds": thresholds_context(calibration, fairness, files.get("calibration_figures")),
+        "subgroups": subgroups_context(result["subgroups"][eval_set]),
     }
 
 

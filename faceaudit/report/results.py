@@ -12,15 +12,15 @@ import pandas as pd
 # comparison's two files when it is enabled.
 PER_RUN = {"run_info": "run_info", "curves": "curves"}
 PER_EVAL_SET = {"metrics": "metrics", "fairness": "fairness", "figures": "figures", "group_figures": "group_figure"}
-# The calibration and subgroups rules' files: listed per eval set (None where the inputs leave them out), not shown in
-# the pages yet.
+# The calibration and subgroups rules' files: listed per eval set (None where the inputs leave them out; the run page
+# then leaves their sections out).
 PER_EVAL_SET_OPTIONAL = {
     "calibration": "calibration",
     "calibration_figures": "calibration_figures",
     "subgroups": "subgroups",
 }
 PER_DATASET = {"manifests": "manifest", "rejects": "rejects"}
-PER_DATASET_OPTIONAL = {"repairs": "repairs", "samples": "samples"}
+PER_DATASET_OPTIONAL = {"repairs": "repairs", "samples": "samples", "data_audits": "data_audit"}
 PER_VAE_RUN = {"vae_run_info": "run_info", "vae_samples": "samples", "vae_reconstructions": "reconstructions"}
 SEQUENCE = {"sequence_plot": "plot", "sequence_scores": "scores"}
 
@@ -84,12 +84,20 @@ def read_table(path: Path) -> pd.DataFrame:
 
 
 def load_run(files: dict) -> dict:
-    """run.json plus the metrics and fairness JSON of every eval set of one run."""
+    """run.json plus the metrics and fairness JSON of every eval set of one run, and its calibration (with the
+    thresholds) and worst-subgroups JSON where they were declared (None where not)."""
+    eval_sets = files["eval_sets"]
     return {
         "info": read_json(files["run_info"]),
-        "metrics": {eval_set: read_json(paths["metrics"]) for eval_set, paths in files["eval_sets"].items()},
-        "fairness": {eval_set: read_json(paths["fairness"]) for eval_set, paths in files["eval_sets"].items()},
+        "metrics": {eval_set: read_json(paths["metrics"]) for eval_set, paths in eval_sets.items()},
+        "fairness": {eval_set: read_json(paths["fairness"]) for eval_set, paths in eval_sets.items()},
+        "calibration": {eval_set: optional_json(paths.get("calibration")) for eval_set, paths in eval_sets.items()},
+        "subgroups": {eval_set: optional_json(paths.get("subgroups")) for eval_set, paths in eval_sets.items()},
     }
+
+
+def optional_json(path: Path | None) -> dict | None:
+    return None if path is None else read_json(path)
 
 
 def load_dataset(files: dict) -> dict:
@@ -99,6 +107,7 @@ def load_dataset(files: dict) -> dict:
         "manifest": read_table(files["manifest"]),
         "rejects": read_table(files["rejects"]),
         "repairs": read_table(repairs) if repairs is not None and Path(repairs).exists() else None,
+        "data_audit": read_json(files["data_audit"]) if files.get("data_audit") is not None else None,
     }
 
 

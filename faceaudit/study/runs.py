@@ -112,7 +112,17 @@ def run_spec(
     }
     if vae:
         return spec | {"vae": dict(experiment["vae"])}
+    check_xla_without_determinism(experiment_name, experiment)
     return spec | {"training": training_settings(experiment, hyperparameters, dataset)}
+
+
+def check_xla_without_determinism(experiment_name: str, experiment: dict) -> None:
+    """Keras does not compile with XLA while op determinism is on: it would warn and train without XLA."""
+    if experiment["jit_compile"] and experiment["deterministic"]:
+        raise ValueError(
+            f"experiments.{experiment_name}.jit_compile: XLA needs `deterministic: false` as well (Keras does not "
+            "compile with XLA while TensorFlow's op determinism is on)"
+        )
 
 
 def training_settings(experiment: dict, hyperparameters: dict, dataset: dict) -> TrainingSettings:
@@ -123,6 +133,8 @@ def training_settings(experiment: dict, hyperparameters: dict, dataset: dict) ->
         "augmentation": {key: value for key, value in experiment["augmentation"].items() if value},
         "regression_loss": experiment["regression_loss"],
         "mixed_precision": experiment["mixed_precision"],
+        "deterministic": experiment["deterministic"],
+        "jit_compile": experiment["jit_compile"],
         "dropout_rate": experiment["dropout_rate"],
     }
     if experiment["model"] in BACKBONES:
@@ -202,6 +214,16 @@ def positive_classes(dataset: dict, targets: dict[str, list[str]]) -> dict[str, 
 
 def classifier_runs(runs: dict) -> dict:
     return {name: run for name, run in runs.items() if run["model"] != "vae"}
+
+
+def seed_configurations(runs: dict) -> dict[str, list[str]]:
+    """The configurations trained with two or more seeds, each with its runs in seed order: what is aggregated
+    across seeds (a configuration asked for with one seed has nothing to aggregate)."""
+    by_configuration = {}
+    for name, run in runs.items():
+        if run.get("seed_index") is not None:
+            by_configuration.setdefault(run["configuration"], []).append(name)
+    return {configuration: names for configuration, names in by_configuration.items() if len(names) > 1}
 
 
 def vae_runs(runs: dict) -> dict:

@@ -30,6 +30,8 @@ class TrainingSettings(TypedDict):
     augmentation: dict[str, float | bool]
     regression_loss: str
     mixed_precision: bool
+    deterministic: bool
+    jit_compile: bool
     dropout_rate: float
     head: NotRequired[str]  # transfer models only
     weights: NotRequired[str | None]

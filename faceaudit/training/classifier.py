@@ -33,6 +33,7 @@ from faceaudit.training.runtime import (
     gpu_names,
     make_optimizer,
     precision_policy,
+    stop_on_nondeterministic_op,
 )
 from faceaudit.training.strategies import apply_step
 
@@ -68,7 +69,9 @@ def compile_for_step(model, spec: dict, learning_rate: float) -> None:
         else:
             losses[target], metrics[target] = LOSSES[output_kind(spec["model"], head)], ["accuracy"]
     optimizer = make_optimizer(spec["hyperparameters"]["optimizer"], learning_rate)
-    model.compile(optimizer=optimizer, loss=losses, metrics=metrics)
+    # Explicit: Keras' "auto" would switch XLA on by itself wherever a GPU is visible.
+    jit_compile = spec["training"].get("jit_compile", False)
+    model.compile(optimizer=optimizer, loss=losses, metrics=metrics, jit_compile=jit_compile)
 
 
 def train_run(
@@ -89,7 +92,8 @@ def train_run(
     its weights there, so a job killed half-way (preempted, cancelled, out of time) continues from its last finished
     epoch when it runs again; the folder is removed at the end. `policy` overrides the precision policy (tests).
     """
-    configure_tensorflow(spec["seed"], threads)
+    # Specs written before these keys existed (tests, older run.json) get the schema's defaults.
+    configure_tensorflow(spec["seed"], threads, spec["training"].get("deterministic", True))
     checkpoint_dir = prepare_checkpoint(Path(checkpoint_dir), spec)
     strategy = strategy or distribution_strategy()
     policy = policy or precision_policy(spec["training"]["mixed_precision"], gpu_names())
@@ -107,7 +111,11 @@ def train_run(
         weights=weights,
     )
     val_data = make_dataset(val_images, encode_labels(val_rows, spec["targets"]), batch_size, shuffle=False)
-    with global_precision(policy), strategy.scope():
+    with (
+        stop_on_nondeterministic_op(spec["run"], spec["experiment"]),
+        global_precision(policy),
+        strategy.scope(),
+    ):
         model = build_run_model(spec, train_images.shape[1:], pixel_range)
         started = time.perf_counter()
         progress = run_progress(spec, len(train_images))

@@ -106,6 +106,8 @@ def test_every_run_page_opens_from_its_link_with_all_figures_loaded(browser, stu
         "age_regression.html",
         "both_multitask.html",
         "gender_cnn.html",
+        "gender_seeds__seed0.html",
+        "gender_seeds__seed1.html",
     ]
     for link in links:
         browser.get(link)
@@ -113,6 +115,10 @@ def test_every_run_page_opens_from_its_link_with_all_figures_loaded(browser, stu
         # Training curves and group figures; classifiers also have confusion matrices and ROC curves.
         assert browser.execute_script("return document.images.length") >= (2 if "regression" in link else 4)
         assert browser.execute_script(BROKEN_IMAGES) == 0, link
+        if "gender_cnn" in link:  # a binary classifier: each eval set has these sections and their figures
+            headings = {heading.text for heading in browser.find_elements(By.TAG_NAME, "h3")}
+            assert {"Calibration", "Decision thresholds", "Worst subgroups"} <= headings, link
+            assert browser.find_elements(By.CSS_SELECTOR, 'img[alt="reliability diagram: gender by group"]'), link
     assert save_screenshot(browser, "report-run-page.png").stat().st_size > 10_000
 
 

@@ -1,6 +1,7 @@
 """The workflow on a real SLURM cluster: a single-node cluster started on this machine (tests/slurm/), driven by
 the unchanged profiles/slurm. Needs root and apt (Debian); skipped elsewhere, except that with CI set it fails."""
 
+import collections
 import json
 import os
 import shutil
@@ -21,6 +22,8 @@ RUN_DIR = Path("/run/slurm-local")
 SLURM_COMMANDS = {"sbatch", "sacct", "squeue", "scancel", "scontrol", "sinfo", "srun", "salloc", "sacctmgr"}
 # The plugin waits 40 s before its first status check and 10 s more after each idle one: fine on a cluster, slow here.
 FAST_POLLING = ("--slurm-init-seconds-before-status-checks", "1", "--seconds-between-status-checks", "1")
+# The profile's most CPUs per job, lowered to this machine's: a group job asks for at most this many.
+NODE_CORES = ("--cores", str(min(os.cpu_count() or 1, 4)))
 
 
 def slurm_command(workdir: Path, *arguments: str, timeout=600) -> list[str]:
@@ -40,6 +43,7 @@ def slurm_command(workdir: Path, *arguments: str, timeout=600) -> list[str]:
         "-d",
         str(workdir),
         *FAST_POLLING,
+        *NODE_CORES,
         *arguments,
     ]
 
@@ -140,6 +144,10 @@ CLUSTER_STUDY = {
 }
 
 
+# The rules that the profile's `groups:` puts into one job per run.
+GROUPED_RULES = ("predict", "evaluate", "fairness", "calibration", "subgroups", "training_curves")
+
+
 @pytest.fixture(scope="module")
 def studies(cluster, tmp_path_factory) -> tuple[Path, Path]:
     """The study run through SLURM and, side by side (the SLURM run mostly waits for its polls), locally."""
@@ -167,6 +175,47 @@ def test_every_training_job_ran_under_slurm_with_its_gpus(slurm_study):
         assert f"gres/gpu={gpus}" in job["ReqTRES"].split(",") and f"gres/gpu={gpus}" in job["AllocTRES"].split(","), (
             job
         )
+
+
+def submissions_from(workdir: Path) -> list[str]:
+    """The SLURM job ids that sacct holds for jobs run in `workdir` (every attempt of each, as SLURM counts them)."""
+    lines = subprocess.run(
+        ["sacct", "-X", "-n", "-P", "-D", "-a", "-S", "now-1day", "-o", "JobID,WorkDir"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    return [job_id for job_id, job_workdir in (line.split("|", 1) for line in lines) if Path(job_workdir) == workdir]
+
+
+def submitted_as(workdir: Path, runs) -> dict[str, str]:
+    """{SLURM job id: rule_<name>, or after_training_<run> for a group job}, from the folders of the plugin's
+    per-job logs (a group's folder is group_<group name>_<its rules>...)."""
+    logs = workdir / ".snakemake/slurm_logs"
+    kinds = {log.stem: log.relative_to(logs).parts[0] for log in logs.rglob("*.log")}
+    groups = {f"group_after_training_{run}_": f"after_training_{run}" for run in runs}
+    return {
+        job_id: next((group for prefix, group in groups.items() if kind.startswith(prefix)), kind)
+        for job_id, kind in kinds.items()
+    }
+
+
+def test_after_training_each_run_is_one_slurm_job(slurm_study):
+    """Issue 15: predictions, metrics and audits of every eval set and the training curves of a run go to SLURM as
+    one group job (the profile's `groups:`); training stays one job per run; every other rule is one job."""
+    runs = CLUSTER_STUDY["experiments"]
+    submitted = submitted_as(slurm_study, runs)
+    kinds = collections.Counter(submitted.values())
+    assert {kind: kinds[kind] for kind in kinds if "train" in kind} == {
+        "rule_train": len(runs),
+        **{f"after_training_{run}": 1 for run in runs},
+    }
+    assert not {f"rule_{name}" for name in GROUPED_RULES} & set(kinds), kinds
+    # The data and report rules: one job each (manifest, preprocess, sample grid, ..., report).
+    assert kinds.keys() - {"rule_train", *(f"after_training_{run}" for run in runs)} and all(
+        count == 1 for kind, count in kinds.items() if kind != "rule_train"
+    ), kinds
+    assert sorted(submissions_from(slurm_study)) == sorted(submitted), "sacct: submissions without a plugin log"
 
 
 def test_slurm_results_equal_the_local_run(studies):

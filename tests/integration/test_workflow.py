@@ -48,6 +48,24 @@ def test_every_stage_wrote_its_files(study_dir):
     assert len(cross_dataset) == 80, "the whole other dataset is the cross-dataset test set"
 
 
+def test_two_seeds_are_two_runs_and_one_aggregate_whose_values_are_each_seeds_own(study_dir):
+    aggregate = json.loads((study_dir / "results/seeds/gender_seeds/test.json").read_text())
+    runs = ["gender_seeds__seed0", "gender_seeds__seed1"]
+    assert aggregate["runs"] == runs
+    combined = aggregate["gender"]["attributes"]["group"]
+    for run in runs:
+        own = json.loads((study_dir / f"results/runs/{run}/fairness/test.json").read_text())["gender"]["group"]
+        for name, versus in own["accuracy_vs_rest"].items():
+            assert combined["accuracy_vs_rest"][name]["per_seed"][run] == pytest.approx(versus["difference"])
+        for name, rates in own["groups"].items():
+            assert combined["groups"][name]["accuracy"]["per_seed"][run] == pytest.approx(rates["accuracy"])
+    predictions = [pd.read_csv(study_dir / f"results/runs/{run}/predictions/test.csv") for run in runs]
+    assert not predictions[0]["gender_score_1"].equals(predictions[1]["gender_score_1"]), "the seeds trained other models"
+    assert predictions[0]["path"].equals(predictions[1]["path"]), "the split stays fixed across seeds"
+    index = (study_dir / "results/report/index.html").read_text()
+    assert "Across training seeds" in index and "gender_seeds (2 seeds)" in index
+
+
 def test_report_numbers_equal_those_recomputed_from_predictions(study_dir):
     values = overview_values(study_dir)
     checked = 0

@@ -1,5 +1,7 @@
+import functools
 import re
 import shutil
+import types
 
 from snakemake.exceptions import WorkflowError
 
@@ -18,14 +20,25 @@ VAE_RUNS = study.vae_runs(ALL_RUNS)
 
 def names_pattern(names):
     """A wildcard constraint matching exactly these names; with none, one that matches nothing (Snakemake ignores an
-    empty constraint, and the rule would then claim every path of its shape, e.g. data a user put in place by hand)."""
+    empty constraint, and the rule would then claim every path of its shape, e.g. data a user put in place by hand).
+    Only for names whose number does not grow with the study (datasets, splits): see ONE_NAME."""
     return "|".join(re.escape(name) for name in names) or "(?!)"
+
+
+# Names that grow with the study (runs, VAE runs; seeds' configurations) are matched by shape, one path component,
+# not listed: Snakemake applies a rule's constraints to every path it matches and fills them into every pattern it
+# expands, so an alternation of 2,000 run names made planning grow faster than the study (issue 15). A rule still
+# builds only this study's names: the input functions look each one up (study_name) and stop with an error naming
+# it. A new wildcard of this kind: `<wildcard>=ONE_NAME` below, and a study_name(...) look-up in an input function
+# of every rule whose output has it (directly, or through a rule upstream that has one).
+ONE_NAME = r"[^/]+"
 
 
 wildcard_constraints:
     dataset=names_pattern(config["datasets"]),
-    run=names_pattern(RUNS),
-    vae_run=names_pattern(VAE_RUNS),
+    run=ONE_NAME,
+    vae_run=ONE_NAME,
+    configuration=ONE_NAME,
     eval_set=f"val|test|(?:{names_pattern(config['datasets'])})-(?:train|val|test)",
     split="train|val|test",
     size=r"\d+",
@@ -95,12 +108,24 @@ def get_layout_settings(wildcards):
     return {} if dataset["layout"] == "synthetic" else dataset[dataset["layout"]]
 
 
+def study_name(names, name, kind):
+    """`names[name]`, or an error naming the unknown name and the config key that would define it (instead of a
+    KeyError: the wildcard matched a path of this shape that the study does not define)."""
+    if name not in names:
+        examples = ", ".join(list(names)[:5]) + (", ..." if len(names) > 5 else "")
+        raise WorkflowError(
+            f"'{name}' is not a {kind} of this study (its {kind}s: {examples or 'none'}); a {kind} comes from "
+            "`experiments:` in the config: check the name in the target or file path asked for"
+        )
+    return names[name]
+
+
 def get_run(wildcards):
-    return RUNS[wildcards.run]
+    return study_name(RUNS, wildcards.run, "classifier run")
 
 
 def get_vae_run(wildcards):
-    return VAE_RUNS[wildcards.vae_run]
+    return study_name(VAE_RUNS, wildcards.vae_run, "VAE run")
 
 
 def get_vae_training_params(wildcards):
@@ -180,31 +205,37 @@ def get_evaluation_setting(*keys):
     """A function giving the named subset of what predictions, metrics and fairness need to know about a run."""
 
     def setting(wildcards):
-        run = get_run(wildcards)
-        # The groups audited are those of the eval set's dataset (another one for a cross-dataset test).
-        dataset = config["datasets"][eval_set_dataset_and_split(wildcards)[0]]
-        available = {
-            "targets": run["targets"],
-            "positive_classes": study.positive_classes(config["datasets"][run["dataset"]], run["targets"]),
-            "sensitive_attributes": list(dataset["sensitive_attributes"]),
-            "intersections": list(dataset["intersections"]),
-            "privileged_groups": dict(dataset["privileged_groups"]),
-            # Each rule gets only the audit settings it reads, so changing one reruns only the jobs that use it.
-            "audit": audit_settings(
-                "bootstrap_resamples", "seed", "min_group_size", "min_positives", "multiple_comparisons"
-            ),
-            "calibration_audit": audit_settings("bootstrap_resamples", "seed", "calibration_bins"),
-            # What the predictions file holds besides the targets' predictions: the sensitive attributes and every
-            # target's true label, each with its classes (or "numeric"); the subgroup search scans them.
-            "scanned_attributes": {
-                **{name: dataset["labels"][name] for name in dataset["sensitive_attributes"]},
-                **run["targets"],
-            },
-            "subgroup_search": {key: value for key, value in config["audit"].items() if key.startswith("subgroup")},
-        }
+        available = evaluation_settings(wildcards.run, wildcards.eval_set)
         return {key: available[key] for key in keys}
 
     return setting
+
+
+@functools.cache
+def evaluation_settings(run_name, eval_set):
+    """Everything the evaluation rules' params take from a run and eval set, built once for all of its rules."""
+    run = study_name(RUNS, run_name, "classifier run")
+    # The groups audited are those of the eval set's dataset (another one for a cross-dataset test).
+    dataset = config["datasets"][labels.eval_set_source(run["dataset"], eval_set)[0]]
+    return {
+        "targets": run["targets"],
+        "positive_classes": study.positive_classes(config["datasets"][run["dataset"]], run["targets"]),
+        "sensitive_attributes": list(dataset["sensitive_attributes"]),
+        "intersections": list(dataset["intersections"]),
+        "privileged_groups": dict(dataset["privileged_groups"]),
+        # Each rule gets only the audit settings it reads, so changing one reruns only the jobs that use it.
+        "audit": audit_settings(
+            "bootstrap_resamples", "seed", "min_group_size", "min_positives", "multiple_comparisons"
+        ),
+        "calibration_audit": audit_settings("bootstrap_resamples", "seed", "calibration_bins"),
+        # What the predictions file holds besides the targets' predictions: the sensitive attributes and every
+        # target's true label, each with its classes (or "numeric"); the subgroup search scans them.
+        "scanned_attributes": {
+            **{name: dataset["labels"][name] for name in dataset["sensitive_attributes"]},
+            **run["targets"],
+        },
+        "subgroup_search": {key: value for key, value in config["audit"].items() if key.startswith("subgroup")},
+    }
 
 
 def get_train_resource(name, get_spec=get_run):
@@ -248,8 +279,8 @@ def datasets_in_report():
 def get_report_inputs(wildcards):
     """The report's files as named lists, each in a fixed order that the report script relies on: run_info and
     curves one per run (RUNS order); metrics, fairness, figures, group_figures, calibration, calibration_figures and
-    subgroups one per run and eval set (the run's eval-set order); manifests, rejects, repairs and samples one per
-    dataset (datasets_in_report(), the rule's `datasets` param); vae_run_info, vae_samples and vae_reconstructions
+    subgroups one per run and eval set (the run's eval-set order); manifests, rejects, repairs, samples and data_audits
+    one per dataset (datasets_in_report(), the rule's `datasets` param); vae_run_info, vae_samples, vae_reconstructions
     one per VAE run (VAE_RUNS order); sequence_plot and sequence_scores one each when the sine-wave comparison is
     enabled, else none."""
     datasets = datasets_in_report()
@@ -260,7 +291,9 @@ def get_report_inputs(wildcards):
         "rejects": [f"results/data/{dataset}/rejects.csv" for dataset in datasets],
         "repairs": [f"results/data/{dataset}/repairs.csv" for dataset in datasets],
         "samples": [f"results/data/{dataset}/samples.png" for dataset in datasets],
+        "data_audits": [f"results/data/{dataset}/data_audit.json" for dataset in datasets],
     }
+    evaluations = [get_run_evaluations(name) for name in RUNS]
     for key in (
         "metrics",
         "fairness",
@@ -270,10 +303,62 @@ def get_report_inputs(wildcards):
         "calibration_figures",
         "subgroups",
     ):
-        inputs[key] = [path for name in RUNS for path in get_run_evaluations(name)[key]]
+        inputs[key] = [path for evaluation in evaluations for path in evaluation[key]]
     for key in ("run_info", "samples", "reconstructions"):
         inputs[f"vae_{key}"] = [vae_outputs(name)[key] for name in VAE_RUNS]
     enabled = config["sequence_comparison"]["enabled"]
     inputs["sequence_plot"] = [SEQUENCE_FILES["plot"]] if enabled else []
     inputs["sequence_scores"] = [SEQUENCE_FILES["scores"]] if enabled else []
     return inputs
+
+
+# The audit reads arrays that training needs anyway: the smallest size any run reads the dataset at (gray before
+# rgb), so it never decodes the images again; the hash and statistics work at any size of 8 px or more.
+def get_audit_arrays(wildcards):
+    sizes = [
+        (int(run["image_size"]), run["color"] == "rgb", run["color"])
+        for run in ALL_RUNS.values()
+        for eval_set in ["train", *run.get("eval_sets", [])]
+        if labels.eval_set_source(run["dataset"], eval_set)[0] == wildcards.dataset
+    ]
+    size, _, color = min(sizes, default=(32, False, "gray"))
+    return {
+        key: pattern.format(dataset=wildcards.dataset, size=size, color=color)
+        for key, pattern in rules.preprocess.output.items()
+    }
+
+
+# Configurations trained with several seeds: {configuration: [its runs in seed order]}, aggregated across seeds.
+SEED_CONFIGURATIONS = study.seed_configurations(RUNS)
+
+
+def seed_runs(wildcards):
+    return study_name(SEED_CONFIGURATIONS, wildcards.configuration, "seeded configuration")
+
+
+def seed_wildcards(wildcards):
+    """The wildcards of the configuration's first seed run, for the functions that read a run's settings (all of a
+    configuration's seeds share dataset, targets and eval sets)."""
+    first = seed_runs(wildcards)[0]
+    return types.SimpleNamespace(run=first, eval_set=wildcards.eval_set)
+
+
+def get_seed_predictions(wildcards):
+    """Every seed's predictions of the eval set, in seed order (the order of the rule's `runs` param)."""
+    return [
+        rules.predict.output.predictions.format(run=name, eval_set=wildcards.eval_set) for name in seed_runs(wildcards)
+    ]
+
+
+def get_seed_evaluation_setting(*keys):
+    setting = get_evaluation_setting(*keys)
+    return lambda wildcards: setting(seed_wildcards(wildcards))
+
+
+def get_seed_aggregates():
+    """The aggregate of every configuration trained with several seeds, one per eval set."""
+    return [
+        rules.aggregate_seeds.output.seeds.format(configuration=configuration, eval_set=eval_set)
+        for configuration, names in SEED_CONFIGURATIONS.items()
+        for eval_set in RUNS[names[0]]["eval_sets"]
+    ]

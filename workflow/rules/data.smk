@@ -89,3 +89,20 @@ rule sample_grid:
         labels=get_dataset_setting("labels"),
     script:
         "../scripts/sample_grid.py"
+
+
+rule data_audit:
+    input:
+        unpack(get_audit_arrays),
+    output:
+        audit="results/data/{dataset}/data_audit.json",
+    log:
+        "logs/data_audit/{dataset}.log",
+    benchmark:
+        "benchmarks/data_audit/{dataset}.tsv"
+    params:
+        labels=get_dataset_setting("labels"),
+        sensitive_attributes=get_dataset_setting("sensitive_attributes"),
+        settings=get_dataset_setting("data_audit"),
+    script:
+        "../scripts/data_audit.py"

@@ -91,3 +91,25 @@ rule training_curves:
         "logs/training_curves/{run}.log",
     script:
         "../scripts/training_curves.py"
+
+
+# One configuration's seeds audited as one: per-seed values, spread, and intervals covering retraining and test rows.
+rule aggregate_seeds:
+    input:
+        predictions=get_seed_predictions,
+    output:
+        seeds="results/seeds/{configuration}/{eval_set}.json",
+    log:
+        "logs/aggregate_seeds/{configuration}/{eval_set}.log",
+    params:
+        runs=seed_runs,
+        evaluation=get_seed_evaluation_setting(
+            "targets",
+            "positive_classes",
+            "sensitive_attributes",
+            "intersections",
+            "privileged_groups",
+            "audit",
+        ),
+    script:
+        "../scripts/aggregate_seeds.py"

@@ -17,6 +17,8 @@ rule report_settings:
     params:
         runs=RUNS,
         vae_runs=VAE_RUNS,
+        # The configurations trained with several seeds, in the order of the report's `seeds` input.
+        seed_configurations=SEED_CONFIGURATIONS,
         # The order of the report's per-dataset inputs (get_report_inputs).
         datasets=datasets_in_report(),
         config=config,
@@ -31,6 +33,7 @@ rule report:
     input:
         unpack(get_report_inputs),
         settings=rules.report_settings.output.settings,
+        seeds=get_seed_aggregates(),
     output:
         index=report(
             "results/report/index.html",

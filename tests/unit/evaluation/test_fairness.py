@@ -594,8 +594,12 @@ def test_the_report_renders_an_audit_whose_groups_are_all_too_small(tmp_path):
     assert largest_gap(audit["gender"]) == (None, None, "")
     assert lowest_disparate_impact(audit["gender"]) == (None, "")
     assert fairness_findings(audit) == [
+        "gender by group: left out of gaps and flags for too few test rows: A (4 rows), B (4 rows), C (2 rows).",
         "gender by group: fewer than two groups with enough test rows to compare.",
+        "gender: no gap could be tested against zero (every comparison lacked test rows).",
+        "age by group: left out of gaps and flags for too few test rows: A (4 rows), B (4 rows), C (2 rows).",
         "age by group: fewer than two groups with enough test rows to compare.",
+        "age: no gap could be tested against zero (every comparison lacked test rows).",
     ]
     context = fairness_context(audit, {"gender": {"positive_class": "Male"}, "age": {}})
     page = TEMPLATES.from_string('{% import "fairness.html" as f %}{{ f.fairness_section(audit, figure) }}').render(

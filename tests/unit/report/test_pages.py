@@ -7,10 +7,15 @@ import re
 import pandas as pd
 import pytest
 
+from faceaudit.evaluation.calibration import audit_calibration
+from faceaudit.evaluation.calibration_plots import plot_calibration
 from faceaudit.evaluation.fairness import audit_fairness
 from faceaudit.evaluation.metrics import compute_metrics
 from faceaudit.evaluation.plots import plot_group_accuracy, plot_metrics, plot_training_curves
+from faceaudit.evaluation.subgroups import SearchSettings, find_subgroups
+from faceaudit.evaluation.thresholds import audit_thresholds
 from faceaudit.report import report_files, write_report
+from faceaudit.report.cells import p_value_text
 
 GENDER = ["Female", "Male"]
 ODD_GROUP = "<b>Group & Co</b>"
@@ -43,17 +48,33 @@ def training_block(patience: int | None) -> dict:
 
 
 def write_run(
-    runs_dir, name: str, correct_rows: int = 8, grid_point: dict | None = None, run_info: dict | None = None
+    runs_dir,
+    name: str,
+    correct_rows: int = 8,
+    grid_point: dict | None = None,
+    run_info: dict | None = None,
+    predictions: pd.DataFrame | None = None,
+    audit_options: dict | None = None,
 ) -> dict:
+    """A run's files as the workflow writes them; with `predictions` given, also its calibration and subgroups
+    files, the audit run with `audit_options` (e.g. min_group_size)."""
     run_dir = runs_dir / name
     (run_dir / "metrics").mkdir(parents=True)
     (run_dir / "fairness").mkdir()
-    predictions = predictions_table()
-    # Each run gets a different number of right answers among the first rows, so runs can be ranked.
-    predictions.loc[: correct_rows - 1, "gender_pred"] = predictions.loc[: correct_rows - 1, "gender_true"]
+    if predictions is None:
+        predictions = predictions_table()
+        # Each run gets a different number of right answers among the first rows, so runs can be ranked.
+        predictions.loc[: correct_rows - 1, "gender_pred"] = predictions.loc[: correct_rows - 1, "gender_true"]
+    else:
+        write_calibration_and_subgroups(run_dir, predictions)
     metrics = compute_metrics(predictions, {"gender": GENDER}, {"gender": "Male"})
     audit = audit_fairness(
-        predictions, {"gender": GENDER}, ["group"], {"gender": "Male"}, privileged_groups={"group": "A"}
+        predictions,
+        {"gender": GENDER},
+        ["group"],
+        {"gender": "Male"},
+        privileged_groups={"group": "A"},
+        **(audit_options or {}),
     )
     (run_dir / "metrics/test.json").write_text(json.dumps(metrics))
     (run_dir / "fairness/test.json").write_text(json.dumps(audit))
@@ -103,9 +124,32 @@ def write_run(
     return spec
 
 
-def declared_inputs(root, runs: dict, datasets: list[str]) -> dict:
-    """The report rule's named inputs for runs and datasets written under root (as get_report_inputs lists them)."""
+def write_calibration_and_subgroups(run_dir, predictions: pd.DataFrame) -> None:
+    """What the calibration and subgroups rules write for the eval set "test"."""
+    groups = {"targets": {"gender": GENDER}, "sensitive_attributes": ["group"], "positive_classes": {"gender": "Male"}}
+    calibration = audit_calibration(predictions, **groups, bins=5, resamples=200)
+    thresholds = audit_thresholds(predictions, **groups)
+    (run_dir / "calibration").mkdir()
+    (run_dir / "calibration/test.json").write_text(json.dumps({"calibration": calibration, "thresholds": thresholds}))
+    plot_calibration(calibration, thresholds, run_dir / "figures/calibration_test")
+    settings = SearchSettings(depth=1, reported=2, restarts=2)
+    subgroups = find_subgroups(predictions.astype(str), {"gender": GENDER}, {"group": ["A", "B", "C"]}, settings)
+    (run_dir / "subgroups").mkdir()
+    (run_dir / "subgroups/test.json").write_text(json.dumps(subgroups))
+
+
+def declared_inputs(root, runs: dict, datasets: list[str], sections: bool = False) -> dict:
+    """The report rule's named inputs for runs and datasets written under root (as get_report_inputs lists them);
+    with `sections`, the calibration and subgroups files too."""
     evaluations = [(name, eval_set) for name, run in runs.items() for eval_set in run["eval_sets"]]
+    if sections:
+        return declared_inputs(root, runs, datasets) | {
+            "calibration": [root / "runs" / name / f"calibration/{eval_set}.json" for name, eval_set in evaluations],
+            "calibration_figures": [
+                root / "runs" / name / f"figures/calibration_{eval_set}" for name, eval_set in evaluations
+            ],
+            "subgroups": [root / "runs" / name / f"subgroups/{eval_set}.json" for name, eval_set in evaluations],
+        }
     return {
         "run_info": [root / "runs" / name / "run.json" for name in runs],
         "curves": [root / "runs" / name / "figures/training_curves.png" for name in runs],
@@ -298,36 +342,76 @@ def test_run_page_says_which_epochs_weights_were_kept(report):
     assert "not recorded (this run.json predates restored_epochs)" in not_recorded
 
 
-def test_model_card_names_the_gaps_the_data_can_tell_from_zero():
+def test_model_card_names_only_the_gaps_flagged_after_adjustment_and_the_family_size():
     from faceaudit.report.model_card import fairness_findings
 
+    untested = {"p_value": None, "adjusted_p_value": None, "distinguishable_from_zero": None}
     audit = {
         "gender": {
             "skipped_attributes": {},
             "group": {
-                "groups": {"A": {"accuracy": 0.9}, "B": {"accuracy": 0.7}},
+                "groups": {"A": {"accuracy": 0.9}, "B": {"accuracy": 0.7}, "C": {"accuracy": None}},
                 "best_group": "A",
                 "worst_group": "B",
+                "excluded_groups": [{"group": "C", "size": 4, "reason": "4 rows, fewer than min_group_size 30"}],
                 "accuracy_vs_rest": {
-                    "A": {"difference": 0.2, "ci": [0.1, 0.3]},
-                    "B": {"difference": -0.2, "ci": [-0.3, 0.05]},
+                    "A": {
+                        "difference": 0.2,
+                        "ci": [0.1, 0.3],
+                        "adjusted_p_value": 0.01,
+                        "distinguishable_from_zero": True,
+                    },
+                    # Its interval excludes zero, but not after adjustment: the card does not call it a gap.
+                    "B": {
+                        "difference": -0.2,
+                        "ci": [-0.3, -0.05],
+                        "adjusted_p_value": 0.2,
+                        "distinguishable_from_zero": False,
+                    },
+                    "C": {"difference": None, "ci": None, **untested},
                 },
                 "vs_rest": {
-                    "A": {"four_fifths_rule": "passes", "disparate_impact": 1.3},
-                    "B": {"four_fifths_rule": "fails", "disparate_impact": 0.6},
+                    "A": {
+                        "four_fifths_rule": "fails",
+                        "four_fifths_flag": "above",
+                        "disparate_impact": 1.3,
+                        **untested,
+                    },
+                    "B": {
+                        "four_fifths_rule": "fails",
+                        "four_fifths_flag": "below",
+                        "disparate_impact": 0.6,
+                        **untested,
+                    },
                 },
+                "multiple_comparisons": {"method": "holm", "family_size": 6, "alpha": 0.05},
             },
         }
     }
     findings = fairness_findings(audit)
-    assert findings[0] == "gender by group: accuracy ranges from 0.700 (B) to 0.900 (A)."
-    assert "group group=A is classified more accurately than the rest (+0.200, 95% CI [0.100, 0.300])" in findings[1]
-    assert not any("group=B is classified" in finding for finding in findings), "B's interval includes 0"
-    assert findings[-1] == "gender: group group=B fails the four-fifths rule (disparate impact 0.600)."
-    with_positive = fairness_findings(audit, {"gender": "Male"})
-    assert with_positive[-1] == (
-        "gender: group group=B fails the four-fifths rule (positive class Male, disparate impact 0.600)."
+    assert findings[0] == "gender by group: left out of gaps and flags for too few test rows: C (4 rows)."
+    assert findings[1] == "gender by group: accuracy ranges from 0.700 (B) to 0.900 (A)."
+    assert findings[2] == (
+        "gender: group group=A is classified more accurately than the rest (+0.200, 95% CI [0.100, 0.300], adjusted "
+        "p 0.010)."
     )
+    assert not any("group=B is classified" in finding for finding in findings), "not flagged after adjustment"
+    assert "fails the four-fifths rule (disparate impact 1.300, above 1.25)" in findings[3]
+    assert "fails the four-fifths rule (disparate impact 0.600, below 0.8)" in findings[4]
+    assert findings[-1] == "gender: 1 gap distinguishable from zero after Holm adjustment (family of 6 comparisons)."
+    with_positive = fairness_findings(audit, {"gender": "Male"})
+    assert "(positive class Male, disparate impact 0.600, below 0.8)" in with_positive[4]
+
+
+def test_four_fifths_rule_and_subgroup_definitions_read_as_words():
+    from faceaudit.report.fairness_tables import four_fifths_text
+    from faceaudit.report.subgroup_tables import definition_text
+
+    assert four_fifths_text({"four_fifths_rule": "fails", "four_fifths_flag": "below"}) == "fails: below 0.8"
+    assert four_fifths_text({"four_fifths_rule": "fails", "four_fifths_flag": "above"}) == "fails: above 1.25"
+    assert four_fifths_text({"four_fifths_rule": "passes", "four_fifths_flag": None}) == "passes (0.8 to 1.25)"
+    assert four_fifths_text({"four_fifths_rule": None}) == "n/a"
+    assert definition_text({"group": ["B"], "age": ["20-29", "50-59"]}) == "group = B and age in {20-29, 50-59}"
 
 
 def test_a_regression_run_shows_mae_and_its_group_spread(tmp_path):
@@ -391,3 +475,103 @@ def test_a_regression_run_shows_mae_and_its_group_spread(tmp_path):
     assert "Targets: age (numeric, regression)." in page, "not the letters of 'numeric' as classes"
     overview = index[index.index("<h2>Runs</h2>") : index.index("<h2>Data</h2>")]
     assert "<th>accuracy</th>" not in overview, "a study of regression runs only has no classifier columns"
+
+
+MINIMUMS = {"min_group_size": 10, "min_positives": 3, "resamples": 200}
+
+
+def audited_predictions() -> pd.DataFrame:
+    """40 rows: group A (20) all right, C (14) always predicted Male (its 7 women wrong), B (6) too small to audit."""
+    sizes, male_scores, female_scores = {"A": 20, "C": 14, "B": 6}, {"A": 0.8, "C": 0.7, "B": 0.6}, {"A": 0.2, "C": 0.7}
+    rows = []
+    for group, size in sizes.items():
+        for index in range(size):
+            truth = GENDER[index % 2]
+            score = male_scores[group] if truth == "Male" else female_scores.get(group, 0.4)
+            rows.append(
+                {"group": group, "gender_true": truth, "gender_pred": GENDER[int(score >= 0.5)], "score": score}
+            )
+    table = pd.DataFrame(rows)
+    score = table.pop("score")
+    return table.assign(
+        path=[f"{index}.jpg" for index in range(len(table))], gender_score_0=1 - score, gender_score_1=score
+    )
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory):
+    """One run audited with min_group_size 10 and min_positives 3, with calibration and worst subgroups: its page and
+    the files it was written from."""
+    root = tmp_path_factory.mktemp("audited")
+    runs = {"audited": write_run(root / "runs", "audited", predictions=audited_predictions(), audit_options=MINIMUMS)}
+    data_dir = root / "data/faces"
+    data_dir.mkdir(parents=True)
+    pd.DataFrame({"path": ["a.jpg"], "split": ["test"], "gender": ["Male"]}).to_csv(
+        data_dir / "manifest.csv", index=False
+    )
+    pd.DataFrame(columns=["path", "reason"]).to_csv(data_dir / "rejects.csv", index=False)
+    config = {"datasets": {"faces": {"layout": "synthetic", "labels": {"gender": GENDER}}}}
+    files = report_files(declared_inputs(root, runs, ["faces"], sections=True), runs, {}, ["faces"])
+    write_report(runs, config, {}, files, root / "report")
+    run_dir = root / "runs/audited"
+    return {
+        "page": (root / "report/runs/audited.html").read_text(),
+        **{name: json.loads((run_dir / f"{name}/test.json").read_text()) for name in ("fairness", "calibration")},
+        "subgroups": json.loads((run_dir / "subgroups/test.json").read_text()),
+    }
+
+
+def section(page: str, heading: str, end: str) -> str:
+    start = page.index(heading)
+    return page[start : page.index(end, start)]
+
+
+def test_a_small_group_reads_insufficient_data_with_the_reason_and_is_listed(audited):
+    fairness = section(audited["page"], "<h4>gender by group", "<h3>Calibration")
+    reason = "6 rows, fewer than min_group_size 10"
+    b_row = re.search(r'<tr><td class="name">B</td>.*?</tr>', fairness).group(0)
+    assert b_row.count(f'<td class="insufficient" title="{reason}">insufficient data</td>') == 9, b_row
+    assert "<td>6</td><td>3</td>" in b_row, "its size and true positives are still shown"
+    a_accuracy = audited["fairness"]["gender"]["group"]["groups"]["A"]["accuracy"]
+    assert f'<tr><td class="name">A</td><td>20</td><td>10</td><td>{a_accuracy:.4f}</td>' in fairness
+    assert "<li>B (6 rows, 3 of them Male): 6 rows, fewer than min_group_size 10; withheld: accuracy" in fairness
+    assert "<th>base rate (positive: Male)</th><th>selection rate (positive: Male)</th>" in fairness
+    assert "<th>smallest detectable accuracy gap</th>" in fairness
+
+
+def test_tested_gaps_show_raw_and_adjusted_p_values_and_the_family(audited):
+    audit = audited["fairness"]["gender"]["group"]
+    family = audit["multiple_comparisons"]["family_size"]
+    fairness = section(audited["page"], "<h4>gender by group", "<h3>Calibration")
+    flag_header = f"distinguishable from zero after Holm adjustment (family of {family} comparisons)"
+    assert f"<th>{flag_header}</th>" in fairness
+    assert f"{family} gaps were tested against zero on this eval set" in audited["page"]
+    parity = audit["vs_rest"]["C"]
+    assert parity["distinguishable_from_zero"]["statistical_parity_difference"] is True  # C: always predicted Male
+    adjusted = parity["adjusted_p_value"]["statistical_parity_difference"]
+    c_row = re.search(
+        r'<tr class="flagged"><td class="name">C vs rest</td><td class="name">statistical parity.*?</tr>', fairness
+    )
+    assert c_row and f"<td>{p_value_text(adjusted)}</td><td>yes</td>" in c_row.group(0), fairness
+    assert re.search(r'<td class="name">B vs rest</td><td class="name">accuracy</td><td class="insufficient"', fairness)
+
+
+def test_calibration_thresholds_and_worst_subgroups_are_shown(audited):
+    page = audited["page"]
+    calibration = section(page, "<h3>Calibration", "<h3>Decision thresholds")
+    group_a = audited["calibration"]["calibration"]["gender"]["attributes"]["group"]["groups"]["A"]
+    assert f"<td>{group_a['ece_equal_width']:.4f} [{group_a['ece_equal_width_ci'][0]:.3f}," in calibration
+    assert f"<td>{group_a['brier']:.4f} [" in calibration
+    assert re.search(r'<tr><td class="name">B</td><td>6</td><td class="insufficient"', calibration)
+    assert "ECE gap (equal-mass bins): " in calibration and 'alt="reliability diagram: gender by group"' in calibration
+    thresholds = section(page, "<h3>Decision thresholds", "<h3>Worst subgroups")
+    rates = audited["calibration"]["thresholds"]["gender"]["attributes"]["group"]["groups"]["C"]
+    for index, threshold in ((5, "0.3"), (9, "0.5"), (13, "0.7")):
+        row = f'<tr><td class="name">C</td><td>{threshold}</td><td>14</td><td>{rates["tpr"][index]:.4f}</td>'
+        assert row in thresholds, threshold
+    assert 'alt="rates across thresholds: gender by group"' in thresholds
+    worst = audited["subgroups"]["targets"]["gender"]["subgroups"][0]
+    assert worst["definition"] == {"group": ["C"]}  # the group the model gets wrong
+    subgroups = page[page.index("<h3>Worst subgroups") :]
+    assert '<td>1</td><td class="name">group = C</td><td>14</td><td>7</td><td>0.500</td><td>0.175</td>' in subgroups
+    assert f"<td>{worst['score']:.3f}</td>" in subgroups

@@ -1,0 +1,168 @@
+"""Planning speed: `python -m faceaudit.bench.planning --runs 2000` (or `make bench-planning`).
+
+Writes, in a temporary folder, a study of `--runs` runs (one experiment on the default config's synthetic dataset,
+with a learning-rate x batch-size x epochs grid) and a plain Snakefile of the same shape (a chain of five trivial
+rules per run and one report rule over all of them), then times `snakemake -n --quiet` on each, in turn, in this
+one process. Prints both times and the ratio study / plain (issue 15: at most 1.2 at 2,000 runs).
+"""
+
+import argparse
+import copy
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG = REPO / "config" / "config.yaml"
+EXPERIMENT = "gender_small_cnn"  # an experiment of the default study, whose settings the grid's runs share
+BATCH_SIZES = [16, 32, 64, 128, 256]
+EPOCHS = [1, 2, 3, 4]
+CHAIN_LENGTH = 5
+
+PLAIN_SNAKEFILE = """\
+RUNS = [f"run{{index:05d}}" for index in range({runs})]
+
+
+rule all:
+    input:
+        "report.txt",
+
+
+rule report:
+    input:
+        expand("runs/{{run}}/step{last}.txt", run=RUNS),
+    output:
+        "report.txt",
+    shell:
+        "touch {{output}}"
+
+
+rule step1:
+    output:
+        "runs/{{run}}/step1.txt",
+    shell:
+        "touch {{output}}"
+"""
+PLAIN_STEP = """
+
+rule step{step}:
+    input:
+        "runs/{{run}}/step{previous}.txt",
+    output:
+        "runs/{{run}}/step{step}.txt",
+    shell:
+        "touch {{output}}"
+"""
+
+
+def grid_for(runs: int) -> dict:
+    """A learning-rate x batch-size x epochs grid of exactly `runs` points (batch sizes, epochs where they divide)."""
+    if runs < 1:
+        raise ValueError(f"runs must be at least 1, got {runs}")
+    batch_sizes = BATCH_SIZES if runs % len(BATCH_SIZES) == 0 else BATCH_SIZES[:1]
+    epochs = EPOCHS if (runs // len(batch_sizes)) % len(EPOCHS) == 0 else EPOCHS[:1]
+    learning_rates = runs // (len(batch_sizes) * len(epochs))
+    return {
+        "learning_rate": [round(1e-5 * (index + 1), 8) for index in range(learning_rates)],
+        "batch_size": batch_sizes,
+        "epochs": epochs,
+    }
+
+
+def write_study(folder: Path, runs: int) -> Path:
+    """The default config with one experiment whose grid has `runs` points, as folder/config/config.yaml."""
+    default = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    experiment = copy.deepcopy(default["experiments"][EXPERIMENT]) | {"grid": grid_for(runs)}
+    study = {**default, "experiments": {EXPERIMENT: experiment}}
+    (folder / "config").mkdir(parents=True, exist_ok=True)
+    (folder / "config" / "config.yaml").write_text(yaml.safe_dump(study, sort_keys=False))
+    return folder
+
+
+def write_plain_workflow(folder: Path, runs: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    steps = "".join(PLAIN_STEP.format(step=step, previous=step - 1) for step in range(2, CHAIN_LENGTH + 1))
+    (folder / "Snakefile").write_text(PLAIN_SNAKEFILE.format(runs=runs, last=CHAIN_LENGTH) + steps)
+    return folder / "Snakefile"
+
+
+def dry_run_seconds(snakefile: Path, workdir: Path) -> tuple[float, int]:
+    """Seconds that `snakemake -n --quiet` takes (a process of its own, as a user runs it) and its job count."""
+    command = [sys.executable, "-m", "snakemake", "-n", "--quiet", "rules", "-s", str(snakefile), "-d", str(workdir)]
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"snakemake -n failed for {snakefile}:\n{result.stdout[-2000:]}{result.stderr[-4000:]}")
+    return seconds, planned_jobs(result.stdout + result.stderr)
+
+
+def planned_jobs(output: str) -> int:
+    """The job count of the dry run's summary line ("total   <n>")."""
+    totals = [line.split()[1] for line in output.splitlines() if line.startswith("total") and len(line.split()) == 2]
+    return int(totals[-1]) if totals else 0
+
+
+def run_benchmark(runs: int, repeats: int, folder: Path) -> dict:
+    """Time the three dry runs `repeats` times, taking turns; each figure is a median. `startup` is a plain Snakefile
+    of one run: what every snakemake command costs before planning (imports, plugins; on a machine with SLURM's
+    commands but no reachable controller the SLURM plugin alone waits 10 s for `scontrol` here)."""
+    if runs < 1 or repeats < 1:
+        raise ValueError(f"runs and repeats must be at least 1, got runs={runs}, repeats={repeats}")
+    folder = Path(folder)
+    workflows = {
+        "study": (REPO / "Snakefile", write_study(folder / "study", runs)),
+        "plain": (write_plain_workflow(folder / "plain", runs), folder / "plain"),
+        "startup": (write_plain_workflow(folder / "startup", 1), folder / "startup"),
+    }
+    timings = {name: [] for name in workflows}
+    jobs = {}
+    for _ in range(repeats):
+        for name, (snakefile, workdir) in workflows.items():
+            seconds, jobs[name] = dry_run_seconds(snakefile, workdir)
+            timings[name].append(seconds)
+    seconds = {name: statistics.median(times) for name, times in timings.items()}
+    return {
+        "runs": runs,
+        "repeats": repeats,
+        "study_seconds": seconds["study"],
+        "plain_seconds": seconds["plain"],
+        "startup_seconds": seconds["startup"],
+        "study_jobs": jobs["study"],
+        "plain_jobs": jobs["plain"],
+        "ratio": seconds["study"] / seconds["plain"],
+        "ratio_after_startup": (seconds["study"] - seconds["startup"])
+        / max(seconds["plain"] - seconds["startup"], 1e-3),
+    }
+
+
+def format_figures(figures: dict) -> str:
+    return "\n".join(
+        [
+            f"snakemake -n, {figures['runs']} runs (median of {figures['repeats']}):",
+            f"  faceaudit study  {figures['study_seconds']:7.1f} s  ({figures['study_jobs']} jobs)",
+            f"  plain Snakefile  {figures['plain_seconds']:7.1f} s  ({figures['plain_jobs']} jobs, "
+            f"{CHAIN_LENGTH} rules per run + report)",
+            f"  startup          {figures['startup_seconds']:7.1f} s  (a plain Snakefile of 1 run)",
+            f"  ratio study / plain: {figures['ratio']:.2f}",
+            f"  ratio after startup (study - startup) / (plain - startup): {figures['ratio_after_startup']:.2f}",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2000, help="runs in the study (default 2000)")
+    parser.add_argument("--repeats", type=int, default=1, help="dry runs of each, alternating (median; default 1)")
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="faceaudit-planning-") as folder:
+        print(format_figures(run_benchmark(arguments.runs, arguments.repeats, Path(folder))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Planning benchmark: the generated study and plain Snakefile have the shape the issue names, both dry runs plan it,
+and the study still refuses a run it does not define (run names are matched by shape, not listed: issue 15)."""
+
+import subprocess
+import sys
+
+from faceaudit.bench.planning import REPO, grid_for, run_benchmark, write_study
+
+
+def test_grid_has_exactly_the_runs_asked_for():
+    for runs in (1, 7, 20, 500, 2000):
+        grid = grid_for(runs)
+        assert len(grid["learning_rate"]) * len(grid["batch_size"]) * len(grid["epochs"]) == runs
+    assert (len(grid_for(2000)["batch_size"]), len(grid_for(2000)["epochs"])) == (5, 4)
+
+
+def test_both_workflows_plan_the_same_number_of_runs(tmp_path):
+    figures = run_benchmark(runs=2, repeats=1, folder=tmp_path)
+
+    # Plain: five chained rules per run, the report and `all`. Study: 7 jobs per run (train, predict and the
+    # five rules after it, one eval set) plus the dataset's and report's jobs, which do not grow with the runs.
+    assert figures["plain_jobs"] == 5 * 2 + 2
+    assert figures["study_jobs"] > 7 * 2
+    assert figures["ratio"] == figures["study_seconds"] / figures["plain_seconds"]
+    assert min(figures["study_seconds"], figures["plain_seconds"], figures["startup_seconds"]) > 0
+
+
+def test_a_run_the_study_does_not_define_is_refused_with_its_name(tmp_path):
+    write_study(tmp_path, runs=2)
+    command = [sys.executable, "-m", "snakemake", "-n", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path)]
+    result = subprocess.run([*command, "results/runs/no_such_run/metrics/test.json"], capture_output=True, text=True)
+
+    assert result.returncode != 0
+    assert "'no_such_run' is not a classifier run of this study" in result.stdout + result.stderr
