@@ -6,7 +6,7 @@ CORES ?= 4
 # tensorflow with CUDA where a GPU driver is present, the smaller CPU build elsewhere (same version).
 TENSORFLOW := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 'tensorflow[and-cuda]==2.21.0' || echo 'tensorflow-cpu==2.21.0')
 
-.PHONY: env run test test-unit lint system-deps clean bench-preprocess bench-training bench-planning bench-data-audit bench-input bench-gpu bench-audit
+.PHONY: env run test test-unit lint system-deps clean bench-preprocess bench-training bench-planning bench-data-audit bench-input bench-gpu bench-audit bench-report
 
 env: $(VENV)/.installed
 
@@ -69,6 +69,10 @@ bench-data-audit: env
 # Audit speed (one run: 10,000 rows, 1,000 resamples; 5 seeds aggregated) and the seed intervals' coverage.
 bench-audit: env
 	$(BIN)/python -m faceaudit.bench.audit --coverage
+
+# Report speed: write_report (index and a page per run) on generated result files of 500 runs.
+bench-report: env
+	$(BIN)/python -m faceaudit.bench.report --runs 500
 
 clean:
 	rm -rf results resources logs benchmarks .snakemake

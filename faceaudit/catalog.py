@@ -42,9 +42,25 @@ GRID_ABBREVIATIONS = {
     "epochs": "ep",
     "optimizer": "opt",
     "strategy": "st",
+    "mitigation": "mit",  # the in-training mitigation method (the experiment's `mitigation.method`)
+    "mitigation_strength": "mits",  # its `mitigation.strength`
     "seed": "seed",
 }
 GRID_KEYS = tuple(GRID_ABBREVIATIONS)
+
+# Grid keys that set the experiment's `mitigation` block rather than a hyperparameter.
+MITIGATION_GRID_KEYS = {"mitigation": "method", "mitigation_strength": "strength"}
+# In-training mitigation methods (faceaudit.training.mitigation), each with the strength it uses when none is set:
+# group DRO's step size eta, the adversary's weight alpha, the MMD penalty's weight; and each method's own keys.
+MITIGATION_STRENGTH = {"group_dro": 0.01, "adversarial": 1.0, "mmd": 1.0}
+MITIGATION_METHODS = ("none", *MITIGATION_STRENGTH)
+MITIGATION_OPTIONS = {
+    "group_dro": ("group_adjustment",),
+    "adversarial": ("target", "criterion", "update", "hidden_units"),
+    "mmd": ("target", "groups", "label", "bandwidth"),
+}
+# What model selection by group may watch on the validation split (none: early stopping alone decides).
+MODEL_SELECTION_MONITORS = ("none", "worst_group_accuracy", "accuracy_gap")
 
 MODEL_FAMILIES = ("mlp", "cnn", "transfer", "vae")
 # Defaults of `training_resources` per model family.

@@ -68,6 +68,7 @@ from faceaudit.evaluation.metrics import (
     safe_ratio,
 )
 from faceaudit.evaluation.multiplicity import ALPHA, METHODS, adjust_family
+from faceaudit.evaluation.ordinal import ordinal_group_blocks
 from faceaudit.evaluation.power import minimum_detectable_difference
 from faceaudit.evaluation.significance import average_odds_p_value, mean_difference_p_value, two_proportion_p_value
 from faceaudit.evaluation.small_groups import Counts, Minimums, reason_of, shortfalls, withheld
@@ -101,6 +102,7 @@ def audit_fairness(
     min_group_size: int = 1,
     min_positives: int = 0,
     multiple_comparisons: str = "holm",
+    ordinal_targets=(),
 ) -> dict:
     """Return ``{target: {attribute: audit, "skipped_attributes": {...}}}``.
 
@@ -115,7 +117,8 @@ def audit_fairness(
     ``resamples`` bootstrap resamples (0: no intervals) drawn with ``seed``.
     ``min_group_size`` and ``min_positives`` withhold rates measured on too few rows (the workflow's defaults,
     from the config schema, are 30 and 10; here 1 and 0 withhold nothing); ``multiple_comparisons`` (holm, bh or
-    none) adjusts each target's p-values as one family.
+    none) adjusts each target's p-values as one family. Each group of a target in ``ordinal_targets`` (ordered bins)
+    gets an ``ordinal`` block: exact accuracy, accuracy within one bin, mean absolute bin distance, with intervals.
     """
     if multiple_comparisons not in METHODS:
         raise ValueError(f"multiple_comparisons must be one of {', '.join(METHODS)}, got {multiple_comparisons!r}")
@@ -123,15 +126,32 @@ def audit_fairness(
     table = with_intersections(predictions, intersections)
     attributes = [*sensitive_attributes, *(intersection_name(parts) for parts in intersections)]
     counts = resample_counts(len(table), resamples, seed) if resamples else None
-    return {
-        target: with_adjusted_family(
-            audit_target(
-                table, target, classes, attributes, positive_classes, privileged_groups or {}, counts, minimums
-            ),
-            multiple_comparisons,
+    audits = {}
+    for target, classes in targets.items():
+        audit = audit_target(
+            table, target, classes, attributes, positive_classes, privileged_groups or {}, counts, minimums
         )
-        for target, classes in targets.items()
-    }
+        if target in ordinal_targets:
+            add_ordinal_blocks(audit, table, target, classes, counts)
+        audits[target] = with_adjusted_family(audit, multiple_comparisons)
+    return audits
+
+
+def add_ordinal_blocks(audit: dict, table: pd.DataFrame, target: str, classes, counts) -> None:
+    """Give every group of an ordinal target's audit an ``ordinal`` block (withheld where its accuracy is)."""
+    true_indices, predicted_indices = label_indices(table, target, classes)
+    for attribute, values in audit.items():
+        if attribute == "skipped_attributes":
+            continue
+        groups = values["groups"]
+        masks = {name: group_column(table, attribute) == name for name in groups}
+        reasons = {
+            name: scores["insufficient_reason"] if scores["accuracy"] is None else None
+            for name, scores in groups.items()
+        }
+        blocks = ordinal_group_blocks(true_indices, predicted_indices, masks, counts, reasons)
+        for name, block in blocks.items():
+            groups[name]["ordinal"] = block
 
 
 def with_adjusted_family(audit: dict, method: str) -> dict:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve
 
+from faceaudit.evaluation.ordinal import ordinal_scores
 from faceaudit.labels import is_numeric, positive_class_of
 
 
@@ -23,6 +24,7 @@ def compute_metrics(
     predictions: pd.DataFrame,
     targets: dict[str, list[str]],
     positive_classes: dict[str, str],
+    ordinal_targets=(),
 ) -> dict:
     """Return ``{target: metrics}`` for every target in ``targets``.
 
@@ -39,13 +41,18 @@ def compute_metrics(
     mean of the one-vs-rest values in ``per_class``, leaving out classes where
     the value is undefined (as scikit-learn does with
     ``zero_division=np.nan``).
+    Targets named in ``ordinal_targets`` (ordered bins, e.g. age groups) also get an ``ordinal`` block: exact
+    accuracy, accuracy within one bin and mean absolute bin distance (faceaudit.evaluation.ordinal).
     """
-    return {
+    metrics = {
         target: regression_metrics(predictions, target)
         if is_regression(classes)
         else target_metrics(predictions, target, classes, positive_classes)
         for target, classes in targets.items()
     }
+    for target in ordinal_targets:
+        metrics[target]["ordinal"] = ordinal_scores(*label_indices(predictions, target, targets[target]))
+    return metrics
 
 
 def is_regression(classes) -> bool:

@@ -10,6 +10,7 @@ import pandas as pd
 from faceaudit.data.leakage import EXCESS, EXPECTED, NO_BASELINE, NONE
 from faceaudit.data.summary import class_distributions
 from faceaudit.labels import NUMERIC, SPLITS
+from faceaudit.report.references import published_rows
 from faceaudit.report.render import number
 from faceaudit.report.results import optional_figure
 
@@ -77,6 +78,7 @@ def dataset_context(name: str, dataset: dict, data: dict, files: dict) -> dict:
         ],
         "samples": optional_figure(files.get("samples"), f"sample images of {name} with their labels"),
         "audit": audit_context(data.get("data_audit")),
+        "published": published_rows(dataset.get("published_results", [])),
     }
 
 

@@ -1,7 +1,6 @@
-"""The index page's tables of all runs: one for classifiers and one for regression targets (each row a run, eval set
-and target, the best and worst value of a column marked), and a learning-rate x batch-size table per grid."""
-
-import pandas as pd
+"""The index page's tables of all runs: one per dataset, target and eval set (a row per run, classifier or regression
+columns, the best and worst value of a column marked), what each run's training cost with the study's totals, and a
+learning-rate x batch-size table per grid. The page sorts and filters them in the browser (templates/table.js)."""
 
 # A column: (key in the row, header, kind of cell, which value is best: "high", "low", "near_one" or None).
 # Metric cells are keyed <eval set>.<target>.<key> so that tests and readers can check them against the JSON files.
@@ -99,6 +98,7 @@ def overview_row(name: str, run: dict, result: dict, eval_set: str, target: str)
         "run": name,
         "link": run_page_link(name),
         "names": [run["model"], eval_set, target_name(target, metrics)],
+        "group": (run["dataset"], target_name(target, metrics), eval_set),
         "eval_set": eval_set,
         "target": target,
         "regression": regression,
@@ -143,35 +143,103 @@ def mark(value, best, worst) -> str | None:
     return "best" if value == best else "worst" if value == worst else None
 
 
-def overview_table(rows: list[dict], columns: list[tuple]) -> dict | None:
-    """Rows grouped by eval set and target, each metric cell marked best or worst among its group."""
-    if not rows:
-        return None
+def overview_table(rows: list[dict], columns: list[tuple]) -> dict:
+    """One group's rows (same dataset, target and eval set), each metric cell marked best or worst among them."""
+    marks = {key: extremes(rows, key, better) for key, _, kind, better in columns if kind == "metric"}
     table = []
-    for indices in pd.DataFrame(rows).groupby(["eval_set", "target"], sort=False).groups.values():
-        comparable = [rows[index] for index in indices]
-        marks = {key: extremes(comparable, key, better) for key, _, kind, better in columns if kind == "metric"}
-        for row in comparable:
-            cells = [
-                {
-                    "kind": kind,
-                    "key": f"{row['eval_set']}.{row['target']}.{key}",
-                    "value": row[key],
-                    "mark": mark(row[key], *marks[key]) if kind == "metric" else None,
-                }
-                for key, _, kind, _ in columns
-            ]
-            table.append({**row, "cells": cells})
+    for row in rows:
+        cells = [
+            {
+                "kind": kind,
+                "key": f"{row['eval_set']}.{row['target']}.{key}",
+                "value": row[key],
+                "mark": mark(row[key], *marks[key]) if kind == "metric" else None,
+            }
+            for key, _, kind, _ in columns
+        ]
+        table.append({**row, "cells": cells})
     return {"headers": [*ROW_HEADERS, *(header for _, header, _, _ in columns)], "rows": table}
 
 
 def overview(runs: dict, results: dict) -> dict:
-    """The classifier and the regression table (None where the study has no such target)."""
-    rows = overview_rows(runs, results)
+    """A table per dataset, target and eval set (in the order the runs list them), the classifier or regression
+    columns as the target asks; `classifiers` and `regression` say whether any table is of that kind."""
+    groups = {}
+    for row in overview_rows(runs, results):
+        groups.setdefault(row["group"], []).append(row)
+    tables = []
+    for (dataset, target, eval_set), rows in groups.items():
+        regression = rows[0]["regression"]
+        table = overview_table(rows, REGRESSION_COLUMNS if regression else CLASSIFIER_COLUMNS)
+        tables.append({**table, "dataset": dataset, "target": target, "eval_set": eval_set, "regression": regression})
     return {
-        "classifiers": overview_table([row for row in rows if not row["regression"]], CLASSIFIER_COLUMNS),
-        "regression": overview_table([row for row in rows if row["regression"]], REGRESSION_COLUMNS),
+        "tables": tables,
+        "classifiers": any(not table["regression"] for table in tables),
+        "regression": any(table["regression"] for table in tables),
+        "compute": compute_table(runs, results),
     }
+
+
+# The compute table's columns: (key in a run's compute record, header, decimals; None for text).
+COMPUTE_COLUMNS = [
+    ("slurm_node", "node", None),
+    ("slurm_job_id", "SLURM job", None),
+    ("queue_wait_seconds", "queue wait s", 0),
+    ("wall_seconds", "training s", 1),
+    ("gpu_count", "GPUs", 0),
+    ("gpu_hours", "GPU-hours", 4),
+    ("cpu_count", "CPUs", 0),
+    ("cpu_hours", "CPU-hours", 4),
+    ("images_per_second", "images/s", 1),
+    ("peak_host_memory_mb", "peak host memory MB", 0),
+]
+
+
+def compute_record(info: dict) -> dict:
+    """run.json's compute accounting; for a run.json written before it was recorded, what can be derived (the
+    run's threads as CPUs, the GPUs TensorFlow saw), the rest None."""
+    if "compute" in info:
+        return {**info["compute"], "slurm_node": info["compute"]["slurm_node"] or info.get("host")}
+    seconds, gpus, cpus = info["training_seconds"], len(info.get("gpus") or []), info.get("threads")
+    rates = sorted(info.get("images_per_second") or [])
+    return {
+        "slurm_node": info.get("host"),
+        "slurm_job_id": info.get("slurm_job_id"),
+        "queue_wait_seconds": None,
+        "wall_seconds": seconds,
+        "gpu_count": gpus,
+        "gpu_hours": gpus * seconds / 3600,
+        "cpu_count": cpus,
+        "cpu_hours": None if cpus is None else cpus * seconds / 3600,
+        "images_per_second": rates[len(rates) // 2] if rates else None,
+        "peak_host_memory_mb": None,
+    }
+
+
+def compute_table(runs: dict, results: dict) -> dict:
+    """A row per trained run (what its training cost) and the study's totals: GPU-hours, CPU-hours, the longest
+    job. A post-processed run trained nothing (its run.json carries its source run's record) and is left out."""
+    records = {
+        name: compute_record(results[name]["info"])
+        for name in runs
+        if results[name]["info"].get("origin") != "post_processing"
+    }
+    rows = [
+        {
+            "run": name,
+            "link": run_page_link(name),
+            "cells": [{"value": record.get(key), "digits": digits} for key, _, digits in COMPUTE_COLUMNS],
+        }
+        for name, record in records.items()
+    ]
+    longest = max(records, key=lambda name: records[name]["wall_seconds"])
+    totals = {
+        "GPU-hours": sum(record["gpu_hours"] for record in records.values()),
+        "CPU-hours": sum(record["cpu_hours"] or 0 for record in records.values()),
+        "longest job": f"{longest} ({records[longest]['wall_seconds']:.1f} s)",
+        "runs": len(records),
+    }
+    return {"headers": ["run", *(header for _, header, _ in COMPUTE_COLUMNS)], "rows": rows, "totals": totals}
 
 
 def grids(runs: dict, results: dict) -> list[dict]:

@@ -8,16 +8,20 @@ calibration_tables.py, its worst subgroups in subgroup_tables.py.
 
 from pathlib import Path
 
+from faceaudit.mitigation import DECISION_TIME
 from faceaudit.report.calibration_tables import calibration_context, thresholds_context
 from faceaudit.report.configuration import configuration_context
 from faceaudit.report.datasets import dataset_context
 from faceaudit.report.fairness_tables import fairness_context
+from faceaudit.report.gallery_tables import gallery_context, ordinal_rows
 from faceaudit.report.generative import sequence_section, vae_sections
 from faceaudit.report.model_card import LIMITATIONS, UNCERTAINTY, model_card
 from faceaudit.report.overview import grids, overview, run_page_link
+from faceaudit.report.references import run_references
 from faceaudit.report.render import number, write_page
 from faceaudit.report.results import figure, load_dataset, load_run, split_counts
 from faceaudit.report.subgroup_tables import subgroups_context
+from faceaudit.report.tradeoff import tradeoff_section
 
 CLASSIFICATION_METRICS = ["accuracy", "balanced_accuracy", "precision", "sensitivity", "specificity", "f1", "f1_macro"]
 REGRESSION_METRICS = ["mae", "rmse", "mean_error", "r2"]
@@ -46,11 +50,16 @@ def write_report(
     index = index_context(runs, config, environment, results, datasets, files, vae_runs or {})
     index["configuration"] = configuration_context(config, user_config)
     index["seeds"] = seeds  # the configurations trained with several seeds (faceaudit.report.seeds), or None
+    index["tradeoff"] = tradeoff_section(runs, results, seeds, (seeds or {}).get("seed_runs", {}))
     write_page(Path(out_dir, "index.html"), "index.html", index)
     for name, run in runs.items():
         split_sizes = split_counts(datasets[run["dataset"]]["manifest"])
         seed_lines = (seeds or {}).get("card_lines", {}).get(name)
         context = run_context(run, results[name], files["runs"][name], split_sizes, seed_lines)
+        published = config["datasets"].get(run["dataset"], {}).get("published_results", [])
+        context["references"] = run_references(
+            published, run["targets"], results[name]["metrics"], results[name]["fairness"]
+        )
         write_page(Path(out_dir, run_page_link(name)), "run.html", context)
     remove_pages_of_other_runs(Path(out_dir), runs)
 
@@ -87,7 +96,7 @@ def run_context(run: dict, result: dict, files: dict, split_sizes: dict, seed_li
         "run": run["run"],
         "details": details(run, info),
         "card": model_card(run, info, result["metrics"], result["fairness"], split_sizes, seed_lines),
-        "curves": figure(files["curves"], "training curves"),
+        "curves": figure(files["curves"], curves_caption(run)),
         "eval_sets": [
             eval_set_context(eval_set, result, eval_files) for eval_set, eval_files in files["eval_sets"].items()
         ],
@@ -109,10 +118,19 @@ def eval_set_context(eval_set: str, result: dict, files: dict) -> dict:
         "calibration": calibration_context(calibration, fairness, files.get("calibration_figures")),
         "thresholds": thresholds_context(calibration, fairness, files.get("calibration_figures")),
         "subgroups": subgroups_context(result["subgroups"][eval_set]),
+        "ordinal": ordinal_rows(result["metrics"][eval_set], fairness),
+        "gallery": gallery_context(result.get("galleries", {}).get(eval_set)),
     }
 
 
+def curves_caption(run: dict) -> str:
+    source = run.get("post_processing", {}).get("source_run")
+    return f"training curves of {source}, the run whose scores were post-processed" if source else "training curves"
+
+
 def details(run: dict, info: dict) -> dict:
+    if "post_processing" in run:
+        return post_processing_details(run, info)
     throughput = sorted(info["images_per_second"])
     return {
         "experiment": run["experiment"],
@@ -136,6 +154,31 @@ def details(run: dict, info: dict) -> dict:
     }
 
 
+def post_processing_details(run: dict, info: dict) -> dict:
+    """A derived run: which trained run's scores it adjusts, with what, fitted on what; what deciding needs."""
+    setting, fitted = run["post_processing"], info.get("post_processing", {})
+    rows = fitted.get("fitted_on", {}).get("rows")
+    return {
+        "experiment": run["experiment"],
+        "dataset": run["dataset"],
+        "model": f"{run['model']} (the model of {setting['source_run']}, not retrained)",
+        "targets": ", ".join(run["targets"]),
+        "input": f"{run['image_size']}x{run['image_size']} {run['color']}",
+        "predictions from": f"{setting['source_run']}, post-processed",
+        "post-processing": f"{setting['method']} ({setting['constraint']}) of {setting['target']} over the groups "
+        f"of {setting['attribute']}"
+        + (f", privileged group {setting['privileged_group']}" if setting.get("privileged_group") else ""),
+        "fitted on": f"{setting['source_run']}'s val predictions" + (f" ({rows} rows)" if rows else ""),
+        "scores in its predictions": "adjusted scores"
+        if setting["output"] == "scores"
+        else "the 0/1 decision (the method gives no scores)",
+        "at decision time": DECISION_TIME[setting["method"]],
+        "post-processing seed": setting["seed"],
+        "fit time (s)": number(fitted["fit_seconds"], 2) if "fit_seconds" in fitted else "n/a",
+        "parameters": f"{info['parameters']:,}" if "parameters" in info else "n/a",
+    }
+
+
 def training_details(training: dict, info: dict) -> dict:
     """How the run trained: its steps (what trained, epochs run of those allowed, learning rate), loss weighting,
     augmentation, transfer settings and precision."""
@@ -156,6 +199,8 @@ def training_details(training: dict, info: dict) -> dict:
     details = {
         "training steps": steps,
         "loss weighting": weighting["method"] + (f" over {', '.join(attributes)}" if attributes else ""),
+        "in-training mitigation": mitigation_summary(training.get("mitigation") or {"method": "none"}),
+        "model selection": selection_summary(training.get("model_selection") or {"monitor": "none"}),
         "augmentation": ", ".join(f"{key} {value}" for key, value in training["augmentation"].items()) or "none",
         "precision": info.get("precision_policy", "float32"),
     }
@@ -165,13 +210,37 @@ def training_details(training: dict, info: dict) -> dict:
     return details
 
 
+def mitigation_summary(mitigation: dict) -> str:
+    """E.g. `group_dro over group, strength 0.01`; the method's other settings follow."""
+    if mitigation["method"] == "none":
+        return "none"
+    others = [f"{key} {value}" for key, value in mitigation.items() if key not in ("method", "attributes", "strength")]
+    return ", ".join(
+        [
+            f"{mitigation['method']} over {'+'.join(mitigation['attributes'])}",
+            f"strength {mitigation['strength']:g}",
+            *others,
+        ]
+    )
+
+
+def selection_summary(selection: dict) -> str:
+    if selection["monitor"] == "none":
+        return "none (the last epoch, or early stopping's)"
+    groups = "+".join(selection["attributes"])
+    return f"epoch with the best val_{selection['monitor']} of {selection['target']} over {groups}"
+
+
 def restores_best_weights(step: dict) -> bool:
     stopping = step.get("early_stopping") or {}
     return stopping.get("patience") is not None and bool(stopping.get("restore_best_weights", True))
 
 
 def restoration(entry: dict, steps: list) -> str:
-    """E.g. early stopping restored epoch 7 (best val_loss): epochs counted from 1 across steps, as in the figure."""
+    """E.g. early stopping restored epoch 7 (best val_loss), or model selection kept epoch 3 (best
+    val_worst_group_accuracy 0.8125): epochs counted from 1 across steps, as in the figure."""
+    if entry.get("value") is not None:
+        return f"model selection kept epoch {entry['epoch'] + 1} (best {entry['monitor']} {entry['value']:.4g})"
     step = steps[entry["step"]] if entry["step"] < len(steps) else {}
     monitor = (step.get("early_stopping") or {}).get("monitor", "monitored value")
     return f"early stopping restored epoch {entry['epoch'] + 1} (best {monitor})"

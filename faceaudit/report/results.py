@@ -61,8 +61,9 @@ def report_files(inputs: Mapping, runs: dict, vae_runs: dict, datasets: list[str
     files = {name: {**paths, "eval_sets": {}} for name, paths in zip(runs, run_files, strict=True)}
     evaluation_files = assign(inputs, PER_EVAL_SET, evaluations)
     calibration_files = assign(inputs, PER_EVAL_SET_OPTIONAL, evaluations, optional=True)
+    galleries = gallery_paths(inputs)
     for (name, eval_set), paths, more in zip(evaluations, evaluation_files, calibration_files, strict=True):
-        files[name]["eval_sets"][eval_set] = {**paths, **more}
+        files[name]["eval_sets"][eval_set] = {**paths, **more, "gallery": galleries.get((name, eval_set))}
     required, optional = assign(inputs, PER_DATASET, datasets), assign(inputs, PER_DATASET_OPTIONAL, datasets, True)
     dataset_files = [{**paths, **more} for paths, more in zip(required, optional, strict=True)]
     sequence = assign(inputs, SEQUENCE, [None], optional=True)[0]
@@ -72,6 +73,12 @@ def report_files(inputs: Mapping, runs: dict, vae_runs: dict, datasets: list[str
         "vae": dict(zip(vae_runs, assign(inputs, PER_VAE_RUN, list(vae_runs)), strict=True)),
         "sequence": None if sequence["scores"] is None else sequence,
     }
+
+
+def gallery_paths(inputs: Mapping) -> dict:
+    """The gallery rule's files, {(run, eval set): path}, read from their paths (runs/<run>/gallery/<eval set>.json):
+    only trained runs have one, so the list does not follow the order of the other per-eval-set inputs."""
+    return {(path.parent.parent.name, path.stem): path for path in input_paths(inputs, "galleries")}
 
 
 def read_json(path: Path) -> dict:
@@ -93,6 +100,7 @@ def load_run(files: dict) -> dict:
         "fairness": {eval_set: read_json(paths["fairness"]) for eval_set, paths in eval_sets.items()},
         "calibration": {eval_set: optional_json(paths.get("calibration")) for eval_set, paths in eval_sets.items()},
         "subgroups": {eval_set: optional_json(paths.get("subgroups")) for eval_set, paths in eval_sets.items()},
+        "galleries": {eval_set: optional_json(paths.get("gallery")) for eval_set, paths in eval_sets.items()},
     }
 
 

@@ -56,6 +56,8 @@ def seeds_section(files: dict, configurations: dict[str, list[str]], runs: dict)
         return None
     return {
         "configurations": section,
+        "aggregates": aggregates,
+        "seed_runs": configurations,
         "comparisons": comparison_figures(aggregates, runs, configurations),
         "card_lines": {
             run: card_lines(run, configuration, aggregates[configuration], configurations[configuration])

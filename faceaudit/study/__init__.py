@@ -1,6 +1,21 @@
 """Stage 0: the study config checked and expanded into runs (Keras-free: the workflow imports it on every call)."""
 
 from faceaudit.study.checks import check_study
-from faceaudit.study.runs import classifier_runs, expand_runs, positive_classes, seed_configurations, vae_runs
+from faceaudit.study.runs import (
+    classifier_runs,
+    derived_runs,
+    expand_runs,
+    positive_classes,
+    seed_configurations,
+    vae_runs,
+)
 
-__all__ = ["check_study", "classifier_runs", "expand_runs", "positive_classes", "seed_configurations", "vae_runs"]
+__all__ = [
+    "check_study",
+    "classifier_runs",
+    "derived_runs",
+    "expand_runs",
+    "positive_classes",
+    "seed_configurations",
+    "vae_runs",
+]

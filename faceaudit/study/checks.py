@@ -4,7 +4,14 @@ that only make sense together. Each raises ValueError naming the key."""
 from faceaudit.catalog import BACKBONES, MIN_IMAGE_SIZE, MULTI_TARGET_MODELS, STRATEGY_STEPS, output_kind
 from faceaudit.labels import NUMERIC, eval_set_source
 from faceaudit.study.names import check_class_names
-from faceaudit.study.runs import kept_classes, seed_indices
+from faceaudit.study.runs import (
+    DERIVED_SEPARATOR,
+    POST_PROCESSING_METHODS,
+    kept_classes,
+    post_processing_name,
+    resolved_constraint,
+    seed_indices,
+)
 from faceaudit.study.splits import check_split_use
 
 
@@ -85,6 +92,8 @@ def check_kept_classes(name: str, dataset: dict) -> None:
 
 def check_experiment(name: str, experiment: dict, datasets: dict) -> None:
     key = f"experiments.{name}"
+    if DERIVED_SEPARATOR in name:
+        raise ValueError(f"{key}: '{DERIVED_SEPARATOR}' in a name marks a post-processed run; rename the experiment")
     if experiment["dataset"] not in datasets:
         raise ValueError(f"{key}.dataset: '{experiment['dataset']}' is not defined under datasets {sorted(datasets)}")
     dataset = datasets[experiment["dataset"]]
@@ -104,6 +113,9 @@ def check_experiment(name: str, experiment: dict, datasets: dict) -> None:
     check_image_size(key, experiment)
     check_strategy(key, experiment)
     check_loss_weighting(key, experiment, dataset)
+    check_mitigation(key, experiment, dataset)
+    check_model_selection(key, experiment, dataset)
+    check_post_processing(key, experiment, datasets)
 
 
 def check_model_targets(key: str, experiment: dict, labels: dict) -> None:
@@ -181,6 +193,66 @@ def check_loss_weighting(key: str, experiment: dict, dataset: dict) -> None:
         )
 
 
+def check_mitigation(key: str, experiment: dict, dataset: dict) -> None:
+    """Every in-training method the experiment (or its grid) asks for has groups to treat apart and a target with
+    classes to watch; MMD's groups and label exist."""
+    mitigation = experiment.get("mitigation", {})
+    methods = experiment.get("grid", {}).get("mitigation", [mitigation.get("method", "none")])
+    for method in (method for method in methods if method != "none"):
+        check_group_attributes(f"{key}.mitigation", f"method '{method}'", mitigation.get("attributes"), dataset)
+        if method not in ("adversarial", "mmd"):
+            continue
+        target = mitigation.get("target") or experiment["targets"][0]
+        check_class_target(f"{key}.mitigation.target", f"method '{method}'", target, experiment, dataset)
+        if method != "mmd":
+            continue
+        classes = kept_classes(dataset, target)
+        if mitigation.get("label") is not None and mitigation["label"] not in classes:
+            raise ValueError(f"{key}.mitigation.label: '{mitigation['label']}' is not a class of '{target}' {classes}")
+        for group in mitigation.get("groups", []):
+            values = group.split("+")
+            if len(values) != len(mitigation["attributes"]) or any(
+                value not in dataset["labels"][attribute] for attribute, value in zip(mitigation["attributes"], values)
+            ):
+                raise ValueError(
+                    f"{key}.mitigation.groups: '{group}' is not a group of {mitigation['attributes']} (one value of "
+                    "each, joined with '+', e.g. "
+                    f"'{'+'.join(dataset['labels'][attribute][0] for attribute in mitigation['attributes'])}')"
+                )
+
+
+def check_model_selection(key: str, experiment: dict, dataset: dict) -> None:
+    selection = experiment.get("model_selection", {})
+    if selection.get("monitor", "none") == "none":
+        return
+    what = f"monitor '{selection['monitor']}'"
+    check_group_attributes(f"{key}.model_selection", what, selection.get("attributes"), dataset)
+    target = selection.get("target") or experiment["targets"][0]
+    check_class_target(f"{key}.model_selection.target", what, target, experiment, dataset)
+    if dataset.get("split", {}).get("val", 1) == 0:
+        raise ValueError(
+            f"{key}.model_selection: {what} compares groups on the validation split, but dataset "
+            f"'{experiment['dataset']}' has none (split.val is 0)"
+        )
+
+
+def check_group_attributes(key: str, what: str, attributes: list | None, dataset: dict) -> None:
+    if not attributes:
+        raise ValueError(f"{key}.attributes: {what} needs the attributes whose groups it compares, e.g. [group]")
+    for attribute in attributes:
+        if attribute not in dataset["labels"] or dataset["labels"][attribute] == NUMERIC:
+            raise ValueError(
+                f"{key}.attributes: '{attribute}' is not a label with classes; labels: {sorted(dataset['labels'])}"
+            )
+
+
+def check_class_target(key: str, what: str, target: str, experiment: dict, dataset: dict) -> None:
+    if target not in experiment["targets"]:
+        raise ValueError(f"{key}: '{target}' is not one of the experiment's targets {experiment['targets']}")
+    if dataset["labels"][target] == NUMERIC:
+        raise ValueError(f"{key}: {what} needs a target with classes; '{target}' is numeric")
+
+
 def check_eval_set(key: str, eval_set: str, experiment: dict, datasets: dict) -> None:
     """A cross-dataset eval set must name a defined dataset whose target labels have the same class names."""
     other, _ = eval_set_source(experiment["dataset"], eval_set)
@@ -194,3 +266,77 @@ def check_eval_set(key: str, eval_set: str, experiment: dict, datasets: dict) ->
         ours, theirs = datasets[experiment["dataset"]]["labels"][target], datasets[other]["labels"].get(target)
         if theirs != ours:
             raise ValueError(f"{key}: '{eval_set}': label '{target}' of dataset '{other}' is {theirs}, not {ours}")
+
+
+def check_post_processing(key: str, experiment: dict, datasets: dict) -> None:
+    """Each post-processing entry: a binary target of the experiment, a sensitive attribute (with a privileged group
+    where the method needs one) that every eval set it adjusts has, a constraint the method knows, a name of its
+    own, and an eval set besides `val` (on which it is fitted)."""
+    entries = experiment.get("post_processing", [])
+    dataset = datasets[experiment["dataset"]]
+    names = {}
+    for index, entry in enumerate(entries):
+        entry_key = f"{key}.post_processing[{index}]"
+        method = POST_PROCESSING_METHODS[entry["method"]]
+        check_post_processing_target(entry_key, entry, experiment, dataset)
+        check_post_processing_attribute(entry_key, entry, experiment, datasets, method["needs_privileged_group"])
+        constraint = resolved_constraint(entry)
+        if constraint not in method["constraints"]:
+            raise ValueError(
+                f"{entry_key}.constraint: '{constraint}' is not a constraint of {entry['method']}; "
+                f"its constraints: {method['constraints']}"
+            )
+        name = post_processing_name(entry)
+        if name in names:
+            raise ValueError(
+                f"{entry_key}: it would be named '{name}' like post_processing[{names[name]}]; give one a `name`"
+            )
+        names[name] = index
+    if entries and dataset.get("split", {}).get("val") == 0:
+        raise ValueError(
+            f"{key}.post_processing: it is fitted on the validation split, and dataset '{experiment['dataset']}' "
+            "has none (split.val: 0)"
+        )
+    if entries and not [eval_set for eval_set in experiment.get("eval_sets", []) if eval_set != "val"]:
+        raise ValueError(
+            f"{key}.post_processing: it is fitted on `val` and applied to the other eval sets, and eval_sets "
+            f"{experiment.get('eval_sets')} has none; add test"
+        )
+
+
+def check_post_processing_target(entry_key: str, entry: dict, experiment: dict, dataset: dict) -> None:
+    target = entry.get("target") or experiment["targets"][0]
+    if target not in experiment["targets"]:
+        raise ValueError(
+            f"{entry_key}.target: '{target}' is not one of the experiment's targets {experiment['targets']}"
+        )
+    classes = kept_classes(dataset, target)
+    if classes == NUMERIC or len(classes) != 2:
+        kind = "is numeric" if classes == NUMERIC else f"has {len(classes)} classes"
+        raise ValueError(
+            f"{entry_key}.target: {entry['method']} post-processes binary targets; '{target}' {kind}"
+            + ("" if entry.get("target") else " (the first target; name a binary one with `target:`)")
+        )
+
+
+def check_post_processing_attribute(
+    entry_key: str, entry: dict, experiment: dict, datasets: dict, needs_privileged_group: bool
+) -> None:
+    attribute, dataset = entry["attribute"], datasets[experiment["dataset"]]
+    if attribute not in dataset.get("sensitive_attributes", []):
+        raise ValueError(
+            f"{entry_key}.attribute: '{attribute}' is not one of the sensitive_attributes "
+            f"{dataset.get('sensitive_attributes', [])} of dataset '{experiment['dataset']}'"
+        )
+    if needs_privileged_group and attribute not in dataset.get("privileged_groups", {}):
+        raise ValueError(
+            f"{entry_key}.attribute: {entry['method']} compares a privileged group with the rest, and "
+            f"'{attribute}' has none; add it under datasets.{experiment['dataset']}.privileged_groups"
+        )
+    for eval_set in experiment.get("eval_sets", []):
+        other, _ = eval_set_source(experiment["dataset"], eval_set)
+        if attribute not in datasets[other].get("sensitive_attributes", []):
+            raise ValueError(
+                f"{entry_key}.attribute: eval set '{eval_set}' has no '{attribute}' (not among the "
+                f"sensitive_attributes of dataset '{other}'), so its predictions cannot be post-processed by group"
+            )

@@ -4,13 +4,22 @@ name and everything its jobs depend on."""
 import itertools
 import zlib
 
-from faceaudit.catalog import BACKBONES, FAMILY_RESOURCES, GRID_ABBREVIATIONS, STRATEGY_STEPS, model_family
+from faceaudit.catalog import (
+    BACKBONES,
+    FAMILY_RESOURCES,
+    GRID_ABBREVIATIONS,
+    MITIGATION_GRID_KEYS,
+    MITIGATION_OPTIONS,
+    MITIGATION_STRENGTH,
+    STRATEGY_STEPS,
+    model_family,
+)
 from faceaudit.labels import NUMERIC, eval_set_label
-from faceaudit.study.spec import LossWeighting, Resources, RunSpec, Step, TrainingSettings
+from faceaudit.study.spec import LossWeighting, Mitigation, ModelSelection, Resources, RunSpec, Step, TrainingSettings
 
 EARLY_STOPPING_DEFAULTS = {"patience": None, "monitor": "val_loss", "restore_best_weights": True}
 SEED = "seed"  # the grid key that sweeps training seeds rather than a hyperparameter
-HYPERPARAMETERS = tuple(key for key in GRID_ABBREVIATIONS if key != SEED)
+HYPERPARAMETERS = tuple(key for key in GRID_ABBREVIATIONS if key != SEED and key not in MITIGATION_GRID_KEYS)
 
 
 def expand_runs(config: dict) -> dict[str, RunSpec]:
@@ -93,7 +102,8 @@ def run_spec(
     dataset = config["datasets"][experiment["dataset"]]
     vae = experiment["model"] == "vae"
     # A vae has no strategy and is not evaluated: the schema gives it neither `strategy` nor `eval_sets`.
-    hyperparameters = {key: experiment[key] for key in HYPERPARAMETERS if not (vae and key == "strategy")} | point
+    hyperparameters = {key: experiment[key] for key in HYPERPARAMETERS if not (vae and key == "strategy")}
+    hyperparameters |= {key: value for key, value in point.items() if key in HYPERPARAMETERS}
     spec = {
         "run": name,
         "experiment": experiment_name,
@@ -113,7 +123,7 @@ def run_spec(
     if vae:
         return spec | {"vae": dict(experiment["vae"])}
     check_xla_without_determinism(experiment_name, experiment)
-    return spec | {"training": training_settings(experiment, hyperparameters, dataset)}
+    return spec | {"training": training_settings(experiment, hyperparameters, dataset, point)}
 
 
 def check_xla_without_determinism(experiment_name: str, experiment: dict) -> None:
@@ -125,8 +135,11 @@ def check_xla_without_determinism(experiment_name: str, experiment: dict) -> Non
         )
 
 
-def training_settings(experiment: dict, hyperparameters: dict, dataset: dict) -> TrainingSettings:
-    """How a classifier trains: its steps, loss weighting, augmentation, and the transfer model's head and weights."""
+def training_settings(
+    experiment: dict, hyperparameters: dict, dataset: dict, point: dict | None = None
+) -> TrainingSettings:
+    """How a classifier trains: its steps, loss weighting, in-training mitigation (the grid `point` may set its method
+    and strength), model selection, augmentation, and the transfer model's head and weights."""
     settings = {
         "steps": resolve_steps(experiment, hyperparameters),
         "loss_weighting": resolve_loss_weighting(experiment, dataset),
@@ -136,6 +149,8 @@ def training_settings(experiment: dict, hyperparameters: dict, dataset: dict) ->
         "deterministic": experiment["deterministic"],
         "jit_compile": experiment["jit_compile"],
         "dropout_rate": experiment["dropout_rate"],
+        "mitigation": resolve_mitigation(experiment, point or {}),
+        "model_selection": resolve_model_selection(experiment),
     }
     if experiment["model"] in BACKBONES:
         settings |= {
@@ -177,6 +192,39 @@ def resolve_loss_weighting(experiment: dict, dataset: dict) -> LossWeighting:
             if attribute in dataset["privileged_groups"]
         },
         "positive_class": positive_classes(dataset, {target: dataset["labels"][target]}).get(target),
+    }
+
+
+def resolve_mitigation(experiment: dict, point: dict) -> Mitigation:
+    """The experiment's `mitigation` block with the grid point's method and strength, reduced to the keys its method
+    uses; a strength of null becomes the method's default, the target the first target."""
+    configured = experiment.get("mitigation", {"method": "none"}) | {
+        setting: point[key] for key, setting in MITIGATION_GRID_KEYS.items() if key in point
+    }
+    method = configured["method"]
+    if method == "none":
+        return {"method": "none"}
+    strength = configured["strength"]
+    resolved = {
+        "method": method,
+        "attributes": list(configured["attributes"]),
+        "strength": MITIGATION_STRENGTH[method] if strength is None else strength,
+    }
+    for option in MITIGATION_OPTIONS[method]:
+        resolved[option] = configured[option]
+    if "target" in resolved:
+        resolved["target"] = resolved["target"] or experiment["targets"][0]
+    return resolved
+
+
+def resolve_model_selection(experiment: dict) -> ModelSelection:
+    selection = experiment.get("model_selection", {"monitor": "none"})
+    if selection["monitor"] == "none":
+        return {"monitor": "none"}
+    return {
+        "monitor": selection["monitor"],
+        "attributes": list(selection["attributes"]),
+        "target": selection["target"] or experiment["targets"][0],
     }
 
 
@@ -228,3 +276,89 @@ def seed_configurations(runs: dict) -> dict[str, list[str]]:
 
 def vae_runs(runs: dict) -> dict:
     return {name: run for name, run in runs.items() if run["model"] == "vae"}
+
+
+# Post-processing methods by config name: their constraints (the default first), what the derived run's predictions
+# file holds as the positive class's score, whether they need the attribute's privileged group, and their own keys.
+POST_PROCESSING_METHODS = {
+    "threshold_optimizer": {
+        "constraints": ["demographic_parity", "equalized_odds", "true_positive_rate_parity"],
+        "output": "decisions",
+        "needs_privileged_group": False,
+        "options": ["objective"],
+    },
+    "eq_odds": {
+        "constraints": ["equalized_odds"],
+        "output": "decisions",
+        "needs_privileged_group": True,
+        "options": [],
+    },
+    "calibrated_eq_odds": {
+        "constraints": ["weighted", "fpr", "fnr"],
+        "output": "scores",
+        "needs_privileged_group": True,
+        "options": [],
+    },
+    "reject_option": {
+        "constraints": ["statistical_parity", "average_odds", "equal_opportunity"],
+        "output": "decisions",
+        "needs_privileged_group": True,
+        "options": ["thresholds", "margins", "bound"],
+    },
+}
+DERIVED_SEPARATOR = "__post_"  # `<run>__post_<name>`: a run whose predictions are another run's, post-processed
+
+
+def post_processing_name(entry: dict) -> str:
+    """The entry's `name`, else its method, with the constraint appended where it is not the method's default:
+    eq_odds, threshold_optimizer_equalized_odds, reject_option_equal_opportunity."""
+    if entry.get("name"):
+        return entry["name"]
+    constraint = resolved_constraint(entry)
+    default = POST_PROCESSING_METHODS[entry["method"]]["constraints"][0]
+    return entry["method"] if constraint == default else f"{entry['method']}_{constraint}"
+
+
+def resolved_constraint(entry: dict) -> str:
+    return entry.get("constraint") or POST_PROCESSING_METHODS[entry["method"]]["constraints"][0]
+
+
+def derived_runs(config: dict, runs: dict[str, RunSpec]) -> dict[str, RunSpec]:
+    """The runs whose predictions come from other runs' saved scores: one per trained classifier run and entry of
+    its experiment's `post_processing`, named `<run>__post_<name>`. A seed's derived run is a seed of the derived
+    configuration `<configuration>__post_<name>`, so derived runs are aggregated across seeds like trained ones."""
+    derived = {}
+    for name, run in runs.items():
+        for entry in config["experiments"][run["experiment"]].get("post_processing", []):
+            derived_name = f"{name}{DERIVED_SEPARATOR}{post_processing_name(entry)}"
+            derived[derived_name] = derived_spec(derived_name, run, entry, config)
+    return derived
+
+
+def derived_spec(name: str, source: RunSpec, entry: dict, config: dict) -> RunSpec:
+    """The source run's spec (what the model is, for the report) with its own name, configuration and eval sets, and
+    the post-processing it stands for. It is fitted on the source's `val` predictions, so `val` is no eval set of it;
+    it has no training, no cluster resources, and no grid point (grid tables compare trained runs)."""
+    dataset = config["datasets"][source["dataset"]]
+    method = POST_PROCESSING_METHODS[entry["method"]]
+    target = entry.get("target") or next(iter(source["targets"]))
+    suffix = DERIVED_SEPARATOR + post_processing_name(entry)
+    spec = {key: value for key, value in source.items() if key not in ("training", "resources")}
+    return spec | {
+        "run": name,
+        "configuration": source["configuration"] + suffix,
+        "grid_point": {},
+        "eval_sets": [eval_set for eval_set in source["eval_sets"] if eval_set != "val"],
+        "post_processing": {
+            "method": entry["method"],
+            "constraint": resolved_constraint(entry),
+            "attribute": entry["attribute"],
+            "target": target,
+            "source_run": source["run"],
+            "positive_class": positive_classes(dataset, {target: source["targets"][target]})[target],
+            "privileged_group": dataset["privileged_groups"].get(entry["attribute"]),
+            "output": method["output"],
+            "seed": run_seed(config["seed"], name),
+            "options": {key: entry[key] for key in method["options"]},
+        },
+    }

@@ -3,6 +3,8 @@
 import math
 import time
 
+import numpy as np
+
 from faceaudit.logs import console_line
 from faceaudit.training.progress import RunProgress
 
@@ -107,3 +109,91 @@ def early_stopping_callbacks(settings: dict) -> list:
             verbose=1,
         )
     ]
+
+
+SELECTION_MONITORS = {"worst_group_accuracy": "max", "accuracy_gap": "min"}  # catalog.MODEL_SELECTION_MONITORS
+SELECTION_LOG = "selection.json"  # the step's selection candidates: [{"step_epoch", "value"}], best last
+
+
+def group_accuracies(predicted, truth, groups) -> dict[str, float]:
+    """Worst group's accuracy and the largest minus the smallest group accuracy, over every group present."""
+    correct = np.asarray(predicted) == np.asarray(truth)
+    accuracies = [float(correct[np.asarray(groups) == group].mean()) for group in sorted(set(groups))]
+    return {"worst_group_accuracy": min(accuracies), "accuracy_gap": max(accuracies) - min(accuracies)}
+
+
+def predicted_classes(output) -> np.ndarray:
+    """Class indices from a target's scores: argmax of softmax columns, p > 0.5 for one sigmoid unit."""
+    scores = np.asarray(output)
+    scores = scores.reshape(len(scores), -1)
+    return (scores[:, 0] > 0.5).astype(int) if scores.shape[1] == 1 else scores.argmax(axis=1)
+
+
+def model_selection_callback(selection: dict, val_data, truth, groups, folder):
+    """After every epoch, log val_worst_group_accuracy and val_accuracy_gap of `selection["target"]` over the groups
+    of `selection["attributes"]`, and keep the weights of the best epoch by `selection["monitor"]` on disk
+    (folder/selected_<epoch>.weights.h5, listed in folder/selection.json), so that a resumed step still knows them.
+
+    A candidate is only dropped once a later epoch's checkpoint is saved: a job killed after saving a new best but
+    before its checkpoint redoes that epoch and can still go back to the best before it. Must come before the
+    CSVLogger (which logs the values) and EarlyStopping (which may watch them)."""
+    import json
+    import os
+    from pathlib import Path
+
+    import keras
+    import pandas as pd
+
+    from faceaudit.training.resume import EPOCH_LOG
+
+    folder, monitor = Path(folder), selection["monitor"]
+    sign = 1.0 if SELECTION_MONITORS[monitor] == "max" else -1.0
+
+    class ModelSelection(keras.callbacks.Callback):
+        candidates: list[dict] = []
+
+        def on_train_begin(self, logs=None):
+            log = folder / EPOCH_LOG
+            done = len(pd.read_csv(log)) if log.exists() and log.stat().st_size else 0  # resume_point trimmed it
+            stored = json.loads((folder / SELECTION_LOG).read_text()) if (folder / SELECTION_LOG).exists() else []
+            self.keep([candidate for candidate in stored if candidate["step_epoch"] < done][-1:], stored)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.keep(self.candidates[-1:], self.candidates)  # the previous epoch's checkpoint is saved by now
+
+        def on_epoch_end(self, epoch, logs=None):
+            target_output = self.model.predict(val_data, verbose=0)[selection["target"]]
+            values = group_accuracies(predicted_classes(target_output), truth, groups)
+            if logs is not None:
+                logs.update({f"val_{name}": value for name, value in values.items()})
+            best = self.best()
+            if best is None or sign * values[monitor] > sign * best["value"]:
+                path = weights_path(epoch)
+                partial = path.with_name("partial." + path.name)
+                self.model.save_weights(partial)
+                os.replace(partial, path)
+                self.keep([*self.candidates, {"step_epoch": int(epoch), "value": values[monitor]}], self.candidates)
+
+        def keep(self, kept: list[dict], before: list[dict]) -> None:
+            for candidate in before:
+                if candidate not in kept:
+                    weights_path(candidate["step_epoch"]).unlink(missing_ok=True)
+            self.candidates = list(kept)
+            partial = folder / ("partial." + SELECTION_LOG)
+            partial.write_text(json.dumps(self.candidates))
+            os.replace(partial, folder / SELECTION_LOG)
+
+        def best(self) -> dict | None:
+            return self.candidates[-1] if self.candidates else None
+
+        def restore_best(self) -> dict | None:
+            """Load the best epoch's weights into the model; return that candidate (None if no epoch was seen)."""
+            best = self.best()
+            if best is not None:
+                self.model.load_weights(weights_path(best["step_epoch"]))
+            return best
+
+    def weights_path(epoch: int) -> Path:
+        return folder / f"selected_{epoch}.weights.h5"
+
+    return ModelSelection()

@@ -36,11 +36,21 @@ def read_epoch_log(path: Path) -> pd.DataFrame:
 
 
 def fit_with_checkpoints(
-    model, train_data, val_data, folder: Path, progress: RunProgress, step: int, epochs_before: int, extra_callbacks=()
+    model,
+    train_data,
+    val_data,
+    folder: Path,
+    progress: RunProgress,
+    step: int,
+    epochs_before: int,
+    extra_callbacks=(),
+    epoch_metrics=None,
 ) -> int:
     """Fit the run's step `step` with every epoch logged to folder/history.csv and checkpointed in folder, resuming
     from the checkpoint there if a usable one is left (resume_point); one console line per epoch, a NaN or infinite
-    loss raises TrainingDiverged. Returns the epoch the fit started at (the step's epochs if none was left)."""
+    loss raises TrainingDiverged. `epoch_metrics` is a callback that adds values to each epoch's logs (model
+    selection's group accuracies): it runs before the log and the checkpoint. Returns the epoch the fit started at
+    (the step's epochs if none was left)."""
     import keras
 
     folder = Path(folder)
@@ -51,6 +61,7 @@ def fit_with_checkpoints(
         progress.note(f"resuming from the checkpoint in {folder}: {progress.where(step, first_epoch, epochs_before)}")
     callbacks = [
         divergence_callback(progress, step, epochs_before),
+        *([epoch_metrics] if epoch_metrics is not None else []),
         # The log comes before the checkpoint: an epoch that the checkpoint counts as done is always in the log.
         keras.callbacks.CSVLogger(str(folder / EPOCH_LOG), append=True),
         # Two checkpoints: a job killed while writing one (half an .h5 file) restarts from the one before.

@@ -12,7 +12,7 @@ from faceaudit.catalog import LOSSES, output_kind
 from faceaudit.labels import NUMERIC
 from faceaudit.models import build_model
 from faceaudit.training import loss_weights
-from faceaudit.training.callbacks import early_stopping_callbacks, restored_step_epoch
+from faceaudit.training.callbacks import early_stopping_callbacks, model_selection_callback, restored_step_epoch
 from faceaudit.training.checkpoints import (
     FINISHED_WEIGHTS,
     RESTORED_EPOCH,
@@ -23,6 +23,14 @@ from faceaudit.training.checkpoints import (
     save_weights_atomically,
 )
 from faceaudit.training.inputs import encode_labels, make_dataset
+from faceaudit.training.mitigation import (
+    GROUP_KEY,
+    describe_mitigation,
+    group_names,
+    mitigated_model,
+    plain_classifier,
+    training_groups,
+)
 from faceaudit.training.progress import RunProgress
 from faceaudit.training.provenance import run_info
 from faceaudit.training.resume import EPOCH_LOG
@@ -102,29 +110,30 @@ def train_run(
     weighting = spec["training"]["loss_weighting"]
     weights = loss_weights.sample_weights(train_rows, weighting, spec["targets"])
     batch_size = spec["hyperparameters"]["batch_size"]
-    train_data = make_dataset(
-        train_images,
-        encode_labels(train_rows, spec["targets"]),
-        batch_size,
-        shuffle=True,
-        seed=spec["seed"],
-        weights=weights,
-    )
+    mitigation = run_mitigation(spec)
+    train_labels = encode_labels(train_rows, spec["targets"])
+    vocabulary, group_sizes = None, None
+    if mitigation["method"] != "none":
+        vocabulary, train_labels[GROUP_KEY], group_sizes = training_groups(train_rows, mitigation)
+    train_data = make_dataset(train_images, train_labels, batch_size, shuffle=True, seed=spec["seed"], weights=weights)
     val_data = make_dataset(val_images, encode_labels(val_rows, spec["targets"]), batch_size, shuffle=False)
+    selection_data = model_selection_data(spec, val_images, val_rows)
     with (
         stop_on_nondeterministic_op(spec["run"], spec["experiment"]),
         global_precision(policy),
         strategy.scope(),
     ):
-        model = build_run_model(spec, train_images.shape[1:], pixel_range)
+        classifier = build_run_model(spec, train_images.shape[1:], pixel_range)
+        model = mitigated_model(classifier, mitigation, spec["targets"], vocabulary, group_sizes, spec["seed"])
         started = time.perf_counter()
         progress = run_progress(spec, len(train_images))
-        resumed_from_epoch = train_steps(model, spec, train_data, val_data, checkpoint_dir, progress)
+        resumed_from_epoch = train_steps(model, spec, train_data, val_data, checkpoint_dir, progress, selection_data)
         training_seconds = time.perf_counter() - started
     history = combined_history(checkpoint_dir, len(spec["training"]["steps"]))
     history.to_csv(history_path, index=False)
-    model.save(model_path)
-    info = run_info(spec, threads, model, pixel_range, len(history), training_seconds, progress.images_per_second)
+    trained = plain_classifier(model)
+    trained.save(model_path)
+    info = run_info(spec, threads, trained, pixel_range, len(history), training_seconds, progress.images_per_second)
     info.update(
         resumed_from_epoch=resumed_from_epoch,
         restored_epochs=restored_epochs(checkpoint_dir, history),
@@ -134,10 +143,34 @@ def train_run(
         loss_weights=None
         if weights is None
         else loss_weights.describe_weights(train_rows, weights, weighting_columns(weighting)),
+        mitigation=describe_mitigation(model, mitigation, vocabulary, group_sizes),
     )
     Path(run_info_path).write_text(json.dumps(info, indent=2))
     shutil.rmtree(checkpoint_dir)
     return info
+
+
+def run_mitigation(spec: dict) -> dict:
+    """The run's in-training mitigation (specs written before it existed: none)."""
+    return spec["training"].get("mitigation", {"method": "none"})
+
+
+def run_model_selection(spec: dict) -> dict:
+    """How the kept epoch is chosen beyond early stopping (specs written before it existed: not at all)."""
+    return spec["training"].get("model_selection", {"monitor": "none"})
+
+
+def model_selection_data(spec: dict, val_images, val_rows) -> tuple | None:
+    """What model selection by group needs: the val images (without labels), the target's true class indices and
+    each row's group; None when the run selects no epoch by group."""
+    selection = run_model_selection(spec)
+    if selection["monitor"] == "none":
+        return None
+    if len(val_rows) == 0:
+        raise ValueError(f"{spec['run']}: model_selection needs validation rows, and the val split is empty")
+    truth = encode_labels(val_rows, {selection["target"]: spec["targets"][selection["target"]]})[selection["target"]]
+    images = make_dataset(val_images, None, spec["hyperparameters"]["batch_size"], shuffle=False)
+    return images, truth, group_names(val_rows, selection["attributes"]).to_numpy()
 
 
 def run_progress(spec: dict, n_train_images: int) -> RunProgress:
@@ -156,7 +189,9 @@ def weighting_columns(weighting: dict) -> list[str]:
     return list(weighting["attributes"])
 
 
-def train_steps(model, spec: dict, train_data, val_data, checkpoint_dir: Path, progress: RunProgress) -> int | None:
+def train_steps(
+    model, spec: dict, train_data, val_data, checkpoint_dir: Path, progress: RunProgress, selection_data=None
+) -> int | None:
     """Run the strategy's steps in order, skipping those a previous attempt finished, and leave the last step's
     weights in the model; return the global epoch this attempt started at (None when it started from scratch)."""
     started_at, epochs_before, trained_now = None, 0, False
@@ -166,7 +201,9 @@ def train_steps(model, spec: dict, train_data, val_data, checkpoint_dir: Path, p
         if not finished.exists():
             if index > 0 and not trained_now:
                 model.load_weights(checkpoint_dir / f"step_{index - 1}" / FINISHED_WEIGHTS)
-            first_epoch = train_step(model, spec, index, step_dir, train_data, val_data, progress, epochs_before)
+            first_epoch = train_step(
+                model, spec, index, step_dir, (train_data, val_data, selection_data), progress, epochs_before
+            )
             started_at = epochs_before + first_epoch if started_at is None else started_at
             save_weights_atomically(model, finished)
             trained_now = True
@@ -177,24 +214,53 @@ def train_steps(model, spec: dict, train_data, val_data, checkpoint_dir: Path, p
 
 
 def train_step(
-    model, spec: dict, index: int, step_dir: Path, train_data, val_data, progress: RunProgress, epochs_before: int
+    model, spec: dict, index: int, step_dir: Path, data: tuple, progress: RunProgress, epochs_before: int
 ) -> int:
-    """Fit one step (resuming from its checkpoint if there is one); return the step's epoch it started at. When early
-    stopping put back an earlier epoch's weights, that epoch is written to step_dir/restored_epoch.json."""
+    """Fit one step (resuming from its checkpoint if there is one); return the step's epoch it started at. `data` is
+    (train, val, model selection data or None). When early stopping or model selection put back an earlier epoch's
+    weights, that epoch and why are written to step_dir/restored_epoch.json."""
+    train_data, val_data, selection_data = data
     step = spec["training"]["steps"][index]
     apply_step(model, step["trainable"], spec["training"].get("unfreeze_last", 0))
     compile_for_step(model, spec, step["learning_rate"])
     early_stopping = early_stopping_callbacks(step["early_stopping"])
+    selection = None
+    if selection_data is not None:
+        selection = model_selection_callback(run_model_selection(spec), *selection_data, step_dir)
     first_epoch = fit_with_checkpoints(
-        model, train_data, val_data, step_dir, progress, index, epochs_before, early_stopping
+        model, train_data, val_data, step_dir, progress, index, epochs_before, early_stopping, selection
     )
-    restored = restored_step_epoch(early_stopping)
+    restored = kept_epoch(step, early_stopping, selection, run_model_selection(spec)["monitor"])
     (step_dir / RESTORED_EPOCH).unlink(missing_ok=True)
     if restored is not None:
-        (step_dir / RESTORED_EPOCH).write_text(json.dumps({"step_epoch": restored}))
-        where = progress.where(index, restored, epochs_before)
-        progress.note(f"early stopping kept the weights of its best {step['early_stopping']['monitor']}: {where}")
+        (step_dir / RESTORED_EPOCH).write_text(json.dumps(restored))
+        where = progress.where(index, restored["step_epoch"], epochs_before)
+        progress.note(f"{restored['reason']}: {where}")
     return first_epoch
+
+
+def kept_epoch(step: dict, early_stopping: list, selection, selection_monitor: str) -> dict | None:
+    """The step epoch whose weights the step ends with, if not its last one's, with the reason: model selection's
+    best epoch (its weights loaded here) over early stopping's."""
+    if selection is not None:
+        best = selection.restore_best()
+        if best is not None:
+            monitor = f"val_{selection_monitor}"
+            return {
+                "step_epoch": best["step_epoch"],
+                "monitor": monitor,
+                "value": round(best["value"], 6),
+                "reason": f"model selection kept the epoch with the best {monitor} ({best['value']:.4f})",
+            }
+    restored = restored_step_epoch(early_stopping)
+    if restored is None:
+        return None
+    monitor = step["early_stopping"]["monitor"]
+    return {
+        "step_epoch": restored,
+        "monitor": monitor,
+        "reason": f"early stopping kept the weights of its best {monitor}",
+    }
 
 
 def restored_epochs(checkpoint_dir: Path, history) -> list[dict]:
@@ -206,5 +272,9 @@ def restored_epochs(checkpoint_dir: Path, history) -> list[dict]:
         if path.exists():
             step_epoch = json.loads(path.read_text())["step_epoch"]
             row = history[(history["step"] == index) & (history["step_epoch"] == step_epoch)]
-            restored.append({"step": int(index), "epoch": int(row["epoch"].iloc[0]), "step_epoch": step_epoch})
+            kept = json.loads(path.read_text())
+            restored.append(
+                {"step": int(index), "epoch": int(row["epoch"].iloc[0])}
+                | {key: kept[key] for key in ("step_epoch", "monitor", "value", "reason") if key in kept}
+            )
     return restored

@@ -97,6 +97,68 @@ def test_overview_shows_the_numbers_of_the_metrics_files(browser, study_dir):
     save_screenshot(browser, "report-overview.png")
 
 
+# The visible rows of the n-th overview table: (run, the given column's data-value or its text).
+VISIBLE_ROWS = (
+    "const table = document.querySelectorAll('table.sortable[data-filter=\"overview\"]')[arguments[0]];"
+    "return Array.from(table.tBodies[0].rows).filter(row => !row.hidden)"
+    ".map(row => [row.cells[0].innerText, row.cells[arguments[1]].dataset.value ?? row.cells[arguments[1]].innerText])"
+)
+
+
+def test_overview_sorts_by_a_clicked_header_and_filters_by_typed_words(browser, study_dir):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, study_dir / "results/report/index.html")
+    tables = browser.find_elements(By.CSS_SELECTOR, 'table.sortable[data-filter="overview"]')
+    sizes = [len(table.find_elements(By.CSS_SELECTOR, "tbody tr")) for table in tables]
+    position = sizes.index(max(sizes))
+    headers = tables[position].find_elements(By.CSS_SELECTOR, "thead th")
+    accuracy = [header.text for header in headers].index("accuracy")
+    headers[accuracy].click()
+    ascending = [float(value) for _, value in browser.execute_script(VISIBLE_ROWS, position, accuracy)]
+    assert len(ascending) >= 3 and ascending == sorted(ascending), ascending
+    headers[accuracy].click()
+    descending = [float(value) for _, value in browser.execute_script(VISIBLE_ROWS, position, accuracy)]
+    assert descending == sorted(ascending, reverse=True)
+    headers[0].click()
+    names = [run for run, _ in browser.execute_script(VISIBLE_ROWS, position, 0)]
+    assert names == sorted(names) and headers[0].get_attribute("aria-sort") == "ascending"
+
+    browser.find_element(By.CSS_SELECTOR, 'input[data-filter="overview"]').send_keys("seed1 gender")
+    kept = browser.execute_script(VISIBLE_ROWS, position, accuracy)
+    assert kept and all(run.startswith("gender_seeds__seed1") for run, _ in kept), kept
+    visible = browser.execute_script(
+        "return Array.from(document.querySelectorAll('table.overview tbody tr')).filter(row => !row.hidden)"
+        "  .filter(row => row.closest('table').dataset.filter === 'overview').map(row => row.cells[0].innerText)"
+    )
+    assert "gender_seeds__seed1" in visible and all("seed1" in run for run in visible), visible
+    shown = browser.find_element(By.CSS_SELECTOR, 'span.shown[data-filter="overview"]').text
+    assert shown == f"{len(visible)} of {sum(sizes)} rows shown"
+    hidden_groups = browser.execute_script("return document.querySelectorAll('details.group[hidden]').length")
+    assert hidden_groups >= 1, "the regression table holds no seed1 run and is hidden"
+    save_screenshot(browser, "report-overview-filtered.png")
+
+
+COMPUTE_ROWS = (
+    "return Array.from(document.querySelectorAll('table.sortable[data-filter=\"compute\"] tbody tr'))"
+    ".map(row => Array.from(row.cells).map(cell => cell.dataset.value ?? cell.innerText))"
+)
+
+
+def test_compute_table_shows_each_runs_accounting_from_its_run_json(browser, study_dir):
+    open_page(browser, study_dir / "results/report/index.html")
+    rows = browser.execute_script(COMPUTE_ROWS)
+    assert len(rows) >= 5
+    for run, node, job, wait, seconds, gpus, gpu_hours, cpus, cpu_hours, rate, memory in rows:
+        info = json.loads((study_dir / f"results/runs/{run}/run.json").read_text())
+        compute = info["compute"]
+        assert node == info["host"] and int(cpus) == compute["cpu_count"] == info["threads"], run
+        assert float(seconds) == compute["wall_seconds"] > 0 and float(cpu_hours) == compute["cpu_hours"] > 0, run
+        assert (int(gpus), float(gpu_hours), job, wait) == (0, 0.0, "", ""), "a local run on a machine with no GPU"
+        assert float(rate) > 0 and 100 < float(memory) < 100_000, run
+    assert "GPU-hours 0.000" in browser.find_element("tag name", "body").text
+
+
 def test_every_run_page_opens_from_its_link_with_all_figures_loaded(browser, study_dir):
     from selenium.webdriver.common.by import By
 
@@ -106,8 +168,13 @@ def test_every_run_page_opens_from_its_link_with_all_figures_loaded(browser, stu
         "age_regression.html",
         "both_multitask.html",
         "gender_cnn.html",
+        "gender_mitigation__mitadversarial.html",
+        "gender_mitigation__mitgroup_dro.html",
+        "gender_mitigation__mitmmd.html",
         "gender_seeds__seed0.html",
+        "gender_seeds__seed0__post_threshold_optimizer_equalized_odds.html",
         "gender_seeds__seed1.html",
+        "gender_seeds__seed1__post_threshold_optimizer_equalized_odds.html",
     ]
     for link in links:
         browser.get(link)

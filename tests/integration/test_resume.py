@@ -94,6 +94,53 @@ def test_killed_training_resumes_from_its_last_checkpoint(tmp_path):
     assert not (tmp_path / "checkpoint").exists()
 
 
+def kill_after_epochs(spec, folder, epochs: int) -> None:
+    """Start TRAIN_SCRIPT and SIGKILL it once `epochs` epochs are logged."""
+    process = subprocess.Popen([sys.executable, "-c", TRAIN_SCRIPT, json.dumps(spec), str(folder)])
+    try:
+        deadline = time.monotonic() + 120
+        while logged_epochs(folder) < epochs and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    assert process.returncode == -signal.SIGKILL, "training ended before it could be killed"
+
+
+def test_killed_group_dro_training_resumes_with_its_group_weights_and_selection(tmp_path, monkeypatch):
+    """Group DRO with model selection by the worst group, killed half-way: the next attempt starts from the
+    checkpoint with DRO's group weights as they were (not uniform again) and still keeps the best epoch."""
+    from faceaudit.training import checkpoints
+
+    write_splits(tmp_path)
+    mitigation = {"method": "group_dro", "attributes": ["group"], "strength": 0.5, "group_adjustment": 0.0}
+    selection = {"monitor": "worst_group_accuracy", "attributes": ["group"], "target": "gender"}
+    spec = run_spec("mlp", GENDER, epochs=6, mitigation=mitigation, model_selection=selection)
+    spec["hyperparameters"]["batch_size"] = 2
+    kill_after_epochs(spec, tmp_path, 2)
+    logged_before_kill = pd.read_csv(tmp_path / "checkpoint/step_0/history.csv")
+    resumed_weights = {}
+
+    def resume_point_seen(model, folder, note):  # the real resume_point, with what it loaded written down
+        epoch = real_resume_point(model, folder, note)
+        resumed_weights[epoch] = model.group_weights.numpy().copy()
+        return epoch
+
+    real_resume_point = checkpoints.resume_point
+    monkeypatch.setattr(checkpoints, "resume_point", resume_point_seen)
+    info = train_again(tmp_path, spec)
+
+    [(epoch, weights)] = resumed_weights.items()
+    assert epoch == info["resumed_from_epoch"] >= 1
+    assert not np.allclose(weights, 0.5), f"group weights {weights} were not restored from the checkpoint"
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert list(history["epoch"]) == list(range(6))
+    pd.testing.assert_frame_equal(history[:epoch].drop(columns=["step", "step_epoch"]), logged_before_kill[:epoch])
+    [kept] = info["restored_epochs"]
+    assert kept["epoch"] == int(history["val_worst_group_accuracy"].idxmax())
+    assert set(info["mitigation"]["groups"]) == {"A", "B"}
+
+
 def test_an_epoch_logged_twice_keeps_its_last_row(tmp_path):
     # Killed after logging epoch 2 but before its checkpoint: the next attempt trains epoch 2 again.
     (tmp_path / "log.csv").write_text("epoch,loss\n0,0.9\n1,0.8\n2,0.75\n2,0.7\n3,0.6\n")

@@ -168,8 +168,13 @@ def slurm_study(studies) -> Path:
 
 def test_every_training_job_ran_under_slurm_with_its_gpus(slurm_study):
     for run, gpus in (("gender_cnn", 1), ("both_multitask", 2)):
-        job_id = json.loads((slurm_study / f"results/runs/{run}/run.json").read_text())["slurm_job_id"]
+        info = json.loads((slurm_study / f"results/runs/{run}/run.json").read_text())
+        job_id = info["slurm_job_id"]
         assert job_id is not None, f"{run} did not run in a SLURM job"
+        # Compute accounting (issue 15): the job sacct knows, its queue wait from sacct, the GPUs it was given.
+        compute = info["compute"]
+        assert (compute["slurm_job_id"], compute["gpu_count"]) == (job_id, gpus), compute
+        assert compute["queue_wait_seconds"] >= 0, compute
         job = sacct(job_id)
         assert job["State"] == "COMPLETED" and job["Partition"] == "gpu" and job["Account"] == "ciacct"
         assert f"gres/gpu={gpus}" in job["ReqTRES"].split(",") and f"gres/gpu={gpus}" in job["AllocTRES"].split(","), (

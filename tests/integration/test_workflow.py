@@ -60,10 +60,45 @@ def test_two_seeds_are_two_runs_and_one_aggregate_whose_values_are_each_seeds_ow
         for name, rates in own["groups"].items():
             assert combined["groups"][name]["accuracy"]["per_seed"][run] == pytest.approx(rates["accuracy"])
     predictions = [pd.read_csv(study_dir / f"results/runs/{run}/predictions/test.csv") for run in runs]
-    assert not predictions[0]["gender_score_1"].equals(predictions[1]["gender_score_1"]), "the seeds trained other models"
+    scores = [table["gender_score_1"] for table in predictions]
+    assert not scores[0].equals(scores[1]), "the seeds trained other models"
     assert predictions[0]["path"].equals(predictions[1]["path"]), "the split stays fixed across seeds"
     index = (study_dir / "results/report/index.html").read_text()
     assert "Across training seeds" in index and "gender_seeds (2 seeds)" in index
+
+
+def test_post_processed_seeds_are_runs_evaluated_audited_aggregated_and_reported(study_dir):
+    """gender_seeds' post_processing entry: each seed's scores adjusted by fairlearn's ThresholdOptimizer fitted on
+    its val predictions (made for this, though val is no eval set of it), with no training, as a run of its own."""
+    from fairlearn.postprocessing import ThresholdOptimizer
+
+    from faceaudit.mitigation.postprocessing import SavedScore
+
+    derived = [f"gender_seeds__seed{seed}__post_threshold_optimizer_equalized_odds" for seed in (0, 1)]
+    for seed, run in enumerate(derived):
+        source_dir, run_dir = study_dir / f"results/runs/gender_seeds__seed{seed}", study_dir / "results/runs" / run
+        info = json.loads((run_dir / "run.json").read_text())
+        assert info["origin"] == "post_processing" and info["source_run"] == f"gender_seeds__seed{seed}"
+        assert not (run_dir / "model.keras").exists(), "a derived run is not trained"
+        val, test = (pd.read_csv(source_dir / f"predictions/{name}.csv") for name in ("val", "test"))
+        direct = ThresholdOptimizer(
+            estimator=SavedScore(), constraints="equalized_odds", prefit=True, predict_method="predict"
+        )
+        direct.fit(val[["gender_score_1"]], val["gender_true"] == "Male", sensitive_features=val["group"])
+        expected = direct.predict(
+            test[["gender_score_1"]], sensitive_features=test["group"], random_state=info["post_processing"]["seed"]
+        )
+        predictions = pd.read_csv(run_dir / "predictions/test.csv")
+        assert list(predictions.columns) == list(test.columns) and predictions["path"].equals(test["path"])
+        np.testing.assert_array_equal(predictions["gender_score_1"], expected)
+        metrics = json.loads((run_dir / "metrics/test.json").read_text())["gender"]
+        truth, predicted = predictions["gender_true"], predictions["gender_pred"]
+        assert metrics["accuracy"] == pytest.approx(accuracy_score(truth, predicted))
+        assert "group" in json.loads((run_dir / "fairness/test.json").read_text())["gender"]
+        page = (study_dir / f"results/report/runs/{run}.html").read_text()
+        assert "post-processed" in page and "needs each person&#39;s group" in page
+    aggregate = study_dir / "results/seeds/gender_seeds__post_threshold_optimizer_equalized_odds/test.json"
+    assert json.loads(aggregate.read_text())["runs"] == derived
 
 
 def test_report_numbers_equal_those_recomputed_from_predictions(study_dir):
@@ -168,9 +203,9 @@ def test_adding_then_removing_an_experiment_rebuilds_exactly_what_it_affects(stu
     run is retrained either time."""
     config_path = study_dir / "config" / "config.yaml"
     original = config_path.read_text()
-    models = {
-        name: (study_dir / f"results/runs/{name}/model.keras").stat().st_mtime_ns for name in TINY_STUDY["experiments"]
-    }
+    trained = [path.parent.name for path in (study_dir / "results/runs").glob("*/model.keras")]
+    assert len(trained) >= len(TINY_STUDY["experiments"]), "every experiment trained at least one run"
+    models = {name: (study_dir / f"results/runs/{name}/model.keras").stat().st_mtime_ns for name in trained}
     added = yaml.safe_load(original)
     added["experiments"]["gender_mlp_added"] = {
         "dataset": "faces",

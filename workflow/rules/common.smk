@@ -5,7 +5,8 @@ import types
 
 from snakemake.exceptions import WorkflowError
 
-from faceaudit import labels, study
+from faceaudit import catalog, labels, study
+from faceaudit.evaluation.ordinal import ordinal_targets
 from faceaudit.study.validation import validate_config
 
 # snakemake.utils.validate (defaults filled in), with a short message naming the key instead of the schema dump.
@@ -16,6 +17,12 @@ ALL_RUNS = study.expand_runs(config)
 # Classifier runs (trained, predicted, evaluated, audited) and VAE runs (trained, their faces sampled).
 RUNS = study.classifier_runs(ALL_RUNS)
 VAE_RUNS = study.vae_runs(ALL_RUNS)
+# Runs whose predictions come from elsewhere, not from a model trained here: today the post-processed runs
+# `<run>__post_<name>` (study.derived_runs), made by the rules in mitigate.smk. From the predictions file on
+# (evaluate, fairness, calibration, subgroups, aggregate_seeds, report) they are runs like the trained ones: those
+# rules look a run up in EVALUATED_RUNS, while train and predict look it up in RUNS, so they never claim one.
+DERIVED_RUNS = study.derived_runs(config, RUNS)
+EVALUATED_RUNS = RUNS | DERIVED_RUNS
 
 
 def names_pattern(names):
@@ -214,12 +221,18 @@ def get_evaluation_setting(*keys):
 @functools.cache
 def evaluation_settings(run_name, eval_set):
     """Everything the evaluation rules' params take from a run and eval set, built once for all of its rules."""
-    run = study_name(RUNS, run_name, "classifier run")
+    run = study_name(EVALUATED_RUNS, run_name, "classifier run")
     # The groups audited are those of the eval set's dataset (another one for a cross-dataset test).
     dataset = config["datasets"][labels.eval_set_source(run["dataset"], eval_set)[0]]
+    own_dataset = config["datasets"][run["dataset"]]
     return {
         "targets": run["targets"],
-        "positive_classes": study.positive_classes(config["datasets"][run["dataset"]], run["targets"]),
+        "positive_classes": study.positive_classes(own_dataset, run["targets"]),
+        "ordinal_targets": ordinal_targets(
+            own_dataset["labels"], run["targets"], own_dataset.get("ordinal"), run["dataset"]
+        ),
+        # The faces shown are the eval set's dataset's: its licence decides.
+        "gallery": gallery_settings(dataset, config["audit"]["seed"]),
         "sensitive_attributes": list(dataset["sensitive_attributes"]),
         "intersections": list(dataset["intersections"]),
         "privileged_groups": dict(dataset["privileged_groups"]),
@@ -236,6 +249,25 @@ def evaluation_settings(run_name, eval_set):
         },
         "subgroup_search": {key: value for key, value in config["audit"].items() if key.startswith("subgroup")},
     }
+
+
+def gallery_settings(dataset, seed):
+    """A dataset's `galleries` block with show_faces decided: null shows the faces of synthetic datasets only."""
+    settings = {"examples": 6, "thumbnail_px": 48, "heatmap_images": 64, **dataset.get("galleries", {})}
+    if settings.get("show_faces") is None:
+        settings["show_faces"] = dataset["layout"] == "synthetic"
+    return settings | {"seed": seed}
+
+
+def get_gallery_inputs(wildcards):
+    """The eval set's predictions and arrays, and the model where it is convolutional (for Grad-CAM). Only trained
+    runs (RUNS) have a gallery: get_run_evaluations asks for none of the others."""
+    inputs = get_eval_arrays(wildcards)
+    model = inputs.pop("model")
+    if catalog.model_family(get_run(wildcards)["model"]) in ("cnn", "transfer"):
+        inputs["model"] = model
+    inputs["predictions"] = rules.predict.output.predictions.format(run=wildcards.run, eval_set=wildcards.eval_set)
+    return inputs
 
 
 def get_train_resource(name, get_spec=get_run):
@@ -258,11 +290,23 @@ def get_run_evaluations(run_name):
         "calibration_figures": rules.calibration.output.figures,
         "subgroups": rules.subgroups.output.subgroups,
     }
-    eval_sets = RUNS[run_name]["eval_sets"]
-    return {
+    eval_sets = EVALUATED_RUNS[run_name]["eval_sets"]
+    evaluations = {
         key: [pattern.format(run=run_name, eval_set=eval_set) for eval_set in eval_sets]
         for key, pattern in outputs.items()
     }
+    # A gallery for trained runs only (a run without a model in RUNS has none); the report finds each by its path.
+    trained = run_name in RUNS
+    evaluations["galleries"] = [
+        rules.gallery.output.gallery.format(run=run_name, eval_set=eval_set) for eval_set in eval_sets if trained
+    ]
+    return evaluations
+
+
+def training_curves(run_name):
+    """The run's training curves; a derived run shows those of the trained run whose scores it post-processes."""
+    trained = EVALUATED_RUNS[run_name].get("post_processing", {}).get("source_run", run_name)
+    return rules.training_curves.output.figure.format(run=trained)
 
 
 def datasets_in_report():
@@ -278,22 +322,22 @@ def datasets_in_report():
 
 def get_report_inputs(wildcards):
     """The report's files as named lists, each in a fixed order that the report script relies on: run_info and
-    curves one per run (RUNS order); metrics, fairness, figures, group_figures, calibration, calibration_figures and
+    curves one per run (EVALUATED_RUNS order); metrics, fairness, figures, group_figures, calibration, calibration_figures and
     subgroups one per run and eval set (the run's eval-set order); manifests, rejects, repairs, samples and data_audits
     one per dataset (datasets_in_report(), the rule's `datasets` param); vae_run_info, vae_samples, vae_reconstructions
     one per VAE run (VAE_RUNS order); sequence_plot and sequence_scores one each when the sine-wave comparison is
     enabled, else none."""
     datasets = datasets_in_report()
     inputs = {
-        "run_info": [f"results/runs/{name}/run.json" for name in RUNS],
-        "curves": [f"results/runs/{name}/figures/training_curves.png" for name in RUNS],
+        "run_info": [f"results/runs/{name}/run.json" for name in EVALUATED_RUNS],
+        "curves": [training_curves(name) for name in EVALUATED_RUNS],
         "manifests": [f"results/data/{dataset}/manifest.csv" for dataset in datasets],
         "rejects": [f"results/data/{dataset}/rejects.csv" for dataset in datasets],
         "repairs": [f"results/data/{dataset}/repairs.csv" for dataset in datasets],
         "samples": [f"results/data/{dataset}/samples.png" for dataset in datasets],
         "data_audits": [f"results/data/{dataset}/data_audit.json" for dataset in datasets],
     }
-    evaluations = [get_run_evaluations(name) for name in RUNS]
+    evaluations = [get_run_evaluations(name) for name in EVALUATED_RUNS]
     for key in (
         "metrics",
         "fairness",
@@ -302,8 +346,9 @@ def get_report_inputs(wildcards):
         "calibration",
         "calibration_figures",
         "subgroups",
+        "galleries",
     ):
-        inputs[key] = [path for evaluation in evaluations for path in evaluation[key]]
+        inputs[key] = [path for evaluation in evaluations for path in evaluation.get(key, [])]
     for key in ("run_info", "samples", "reconstructions"):
         inputs[f"vae_{key}"] = [vae_outputs(name)[key] for name in VAE_RUNS]
     enabled = config["sequence_comparison"]["enabled"]
@@ -328,8 +373,9 @@ def get_audit_arrays(wildcards):
     }
 
 
-# Configurations trained with several seeds: {configuration: [its runs in seed order]}, aggregated across seeds.
-SEED_CONFIGURATIONS = study.seed_configurations(RUNS)
+# Configurations trained with several seeds: {configuration: [its runs in seed order]}, aggregated across seeds; the
+# derived runs of seeds are seeds of a derived configuration (`<configuration>__post_<name>`).
+SEED_CONFIGURATIONS = study.seed_configurations(EVALUATED_RUNS)
 
 
 def seed_runs(wildcards):
@@ -360,5 +406,50 @@ def get_seed_aggregates():
     return [
         rules.aggregate_seeds.output.seeds.format(configuration=configuration, eval_set=eval_set)
         for configuration, names in SEED_CONFIGURATIONS.items()
-        for eval_set in RUNS[names[0]]["eval_sets"]
+        for eval_set in EVALUATED_RUNS[names[0]]["eval_sets"]
     ]
+
+
+# The post-processed runs (mitigate.smk) are matched by shape like every run, and their rules look them up in
+# DERIVED_RUNS; train and predict match the other shape (Snakemake tries every rule whose output matches a path, and
+# would report each refusal of a derived name; --strict-dag-evaluation would stop there).
+DERIVED_NAME = r"[^/]+__post_[^/]+"
+TRAINED_NAME = r"(?![^/]*__post_)[^/]+"
+
+
+def get_derived_run(wildcards):
+    return study_name(DERIVED_RUNS, wildcards.run, "post-processed run")
+
+
+def source_run(wildcards):
+    return get_derived_run(wildcards)["post_processing"]["source_run"]
+
+
+def get_post_processing_inputs(wildcards):
+    """The source run's validation predictions (made for this even where `val` is none of its eval sets) and its
+    run.json."""
+    source = source_run(wildcards)
+    return {
+        "val": rules.predict.output.predictions.format(run=source, eval_set="val"),
+        "source_info": rules.train.output.run_info.format(run=source),
+    }
+
+
+def get_post_processing_setting(wildcards):
+    return get_derived_run(wildcards)["post_processing"]
+
+
+def get_post_processed_classes(wildcards):
+    run = get_derived_run(wildcards)
+    return run["targets"][run["post_processing"]["target"]]
+
+
+def get_source_predictions(wildcards):
+    """The source run's predictions of one of the derived run's eval sets (not `val`, which fitted the method)."""
+    run = get_derived_run(wildcards)
+    if wildcards.eval_set not in run["eval_sets"]:
+        raise WorkflowError(
+            f"'{wildcards.eval_set}' is not an eval set of the post-processed run '{wildcards.run}' (its eval sets: "
+            f"{', '.join(run['eval_sets'])}; `val` fits the method and is not adjusted)"
+        )
+    return rules.predict.output.predictions.format(run=source_run(wildcards), eval_set=wildcards.eval_set)

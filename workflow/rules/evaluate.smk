@@ -5,6 +5,8 @@ rule predict:
         predictions="results/runs/{run}/predictions/{eval_set}.csv",
     log:
         "logs/predict/{run}/{eval_set}.log",
+    wildcard_constraints:
+        run=TRAINED_NAME,
     params:
         evaluation=get_evaluation_setting("targets", "sensitive_attributes"),
     script:
@@ -20,7 +22,7 @@ rule evaluate:
     log:
         "logs/evaluate/{run}/{eval_set}.log",
     params:
-        evaluation=get_evaluation_setting("targets", "positive_classes"),
+        evaluation=get_evaluation_setting("targets", "positive_classes", "ordinal_targets"),
     script:
         "../scripts/evaluate.py"
 
@@ -41,6 +43,7 @@ rule fairness:
             "intersections",
             "privileged_groups",
             "audit",
+            "ordinal_targets",
         ),
     script:
         "../scripts/fairness.py"
@@ -113,3 +116,17 @@ rule aggregate_seeds:
         ),
     script:
         "../scripts/aggregate_seeds.py"
+
+
+# The faces behind the numbers: per group the most confident errors and, for convolutional models, Grad-CAM heatmaps.
+rule gallery:
+    input:
+        unpack(get_gallery_inputs),
+    output:
+        gallery="results/runs/{run}/gallery/{eval_set}.json",
+    log:
+        "logs/gallery/{run}/{eval_set}.log",
+    params:
+        evaluation=get_evaluation_setting("targets", "sensitive_attributes", "gallery"),
+    script:
+        "../scripts/gallery.py"

@@ -15,7 +15,7 @@ rule report_settings:
     log:
         "logs/report_settings/report_settings.log",
     params:
-        runs=RUNS,
+        runs=EVALUATED_RUNS,
         vae_runs=VAE_RUNS,
         # The configurations trained with several seeds, in the order of the report's `seeds` input.
         seed_configurations=SEED_CONFIGURATIONS,
@@ -41,7 +41,7 @@ rule report:
             category="faceaudit report",
         ),
         run_pages=report(
-            expand("results/report/runs/{run}.html", run=RUNS),
+            expand("results/report/runs/{run}.html", run=EVALUATED_RUNS),
             caption="../report/run_page.rst",
             category="runs",
         ),

@@ -9,6 +9,8 @@ rule train:
         "logs/train/{run}.log",
     benchmark:
         "benchmarks/train/{run}.tsv"
+    wildcard_constraints:
+        run=TRAINED_NAME,
     threads: get_train_resource("threads")
     resources:
         gpu=get_train_resource("gpu"),

@@ -24,6 +24,7 @@ audit = audit_fairness(
     min_group_size=evaluation["audit"]["min_group_size"],
     min_positives=evaluation["audit"]["min_positives"],
     multiple_comparisons=evaluation["audit"]["multiple_comparisons"],
+    ordinal_targets=evaluation.get("ordinal_targets", ()),
 )
 Path(snakemake.output.fairness).write_text(json.dumps(audit, indent=2))
 plot_group_accuracy(audit, Path(snakemake.output.figure))

@@ -208,6 +208,10 @@ def test_aif360_import_is_quiet_and_leaves_logging_as_it_was():
         "audit_fairness(three_group_table(), GENDER, ['group'], {})\n"
         "assert logging.getLogger().handlers == [], logging.getLogger().handlers\n"
         "assert 'TF_CPP_MIN_LOG_LEVEL' not in os.environ\n"
+        "import sys\n"
+        "assert 'tensorflow' not in sys.modules, 'an audit job has no use for TensorFlow'\n"
+        "import tensorflow\n"
+        "assert tensorflow.constant(2).numpy() == 2, 'and a later import of it still works'\n"
     )
     environment_without_tf_level = {
         key: value for key, value in __import__("os").environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"
