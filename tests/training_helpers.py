@@ -95,3 +95,28 @@ spec, out = json.loads(sys.argv[1]), Path(sys.argv[2])
 train_run(spec, read_split(out / "train.npy", out / "train.csv"), read_split(out / "val.npy", out / "val.csv"),
           out / "model.keras", out / "history.csv", out / "run.json", out / "checkpoint", threads=1)
 """
+
+
+# One small setting of each in-training mitigation method (faceaudit.training.mitigation), for the tests that train
+# with them.
+MITIGATION_SETTINGS = {
+    "group_dro": {"method": "group_dro", "attributes": ["group"], "strength": 0.5, "group_adjustment": 1.0},
+    "adversarial": {
+        "method": "adversarial",
+        "attributes": ["group"],
+        "target": "gender",
+        "strength": 1.0,
+        "criterion": "equalized_odds",
+        "update": "projection",
+        "hidden_units": 8,
+    },
+    "mmd": {
+        "method": "mmd",
+        "attributes": ["group"],
+        "target": "gender",
+        "strength": 1.0,
+        "groups": [],
+        "label": None,
+        "bandwidth": 0.1,
+    },
+}

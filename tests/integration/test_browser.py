@@ -154,7 +154,7 @@ def test_compute_table_shows_each_runs_accounting_from_its_run_json(browser, stu
         compute = info["compute"]
         assert node == info["host"] and int(cpus) == compute["cpu_count"] == info["threads"], run
         assert float(seconds) == compute["wall_seconds"] > 0 and float(cpu_hours) == compute["cpu_hours"] > 0, run
-        assert (int(gpus), float(gpu_hours), job, wait) == (0, 0.0, "", ""), "a local run on a machine with no GPU"
+        assert (int(gpus), float(gpu_hours), job, wait) == (0, 0.0, "", "n/a"), "a local run on a machine with no GPU"
         assert float(rate) > 0 and 100 < float(memory) < 100_000, run
     assert "GPU-hours 0.000" in browser.find_element("tag name", "body").text
 

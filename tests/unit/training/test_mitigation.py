@@ -7,33 +7,13 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from training_helpers import MITIGATION_SETTINGS as METHOD_SETTINGS
 from training_helpers import TARGETS, labelled_images, run_spec, train
 
 from faceaudit.training.mitigation import GROUP_KEY, mitigated_model, training_groups
 
 GENDER = {"gender": TARGETS["gender"]}
 AGE = {"age": TARGETS["age"]}
-METHOD_SETTINGS = {
-    "group_dro": {"method": "group_dro", "attributes": ["group"], "strength": 0.5, "group_adjustment": 1.0},
-    "adversarial": {
-        "method": "adversarial",
-        "attributes": ["group"],
-        "target": "gender",
-        "strength": 1.0,
-        "criterion": "equalized_odds",
-        "update": "projection",
-        "hidden_units": 8,
-    },
-    "mmd": {
-        "method": "mmd",
-        "attributes": ["group"],
-        "target": "gender",
-        "strength": 1.0,
-        "groups": [],
-        "label": None,
-        "bandwidth": 0.1,
-    },
-}
 
 
 def settings_for(method: str, target: str) -> dict:

@@ -9,7 +9,7 @@ open a gap beyond what chance gives.
 import numpy as np
 import pandas as pd
 import pytest
-from training_helpers import run_spec
+from training_helpers import MITIGATION_SETTINGS, run_spec
 
 from faceaudit.evaluation.predictions import predict_eval_set
 from faceaudit.training.classifier import train_run
@@ -75,27 +75,7 @@ def test_group_dro_raises_the_worst_groups_accuracy_over_plain_training(tmp_path
     assert min(gains) > 0 and np.mean(gains) > 0.2, f"worst-group accuracy gains {gains}"
 
 
-NO_BIAS_METHODS = {
-    "group_dro": DRO,
-    "adversarial": {
-        "method": "adversarial",
-        "attributes": ["group"],
-        "target": "gender",
-        "strength": 1.0,
-        "criterion": "equalized_odds",
-        "update": "projection",
-        "hidden_units": 8,
-    },
-    "mmd": {
-        "method": "mmd",
-        "attributes": ["group"],
-        "target": "gender",
-        "strength": 1.0,
-        "groups": [],
-        "label": None,
-        "bandwidth": 0.1,
-    },
-}
+NO_BIAS_METHODS = {"group_dro": DRO, **{name: MITIGATION_SETTINGS[name] for name in ("adversarial", "mmd")}}
 
 
 @pytest.mark.parametrize("method", list(NO_BIAS_METHODS))

@@ -71,7 +71,15 @@ def test_the_epoch_whose_weights_early_stopping_kept_is_recorded(tmp_path, capsy
     second_step = history[history["step"] == 1]
     best = second_step.loc[second_step["val_loss"].idxmin()]  # the first of equal minima, as Keras keeps it
     assert best["val_loss"] < history["val_loss"].iloc[-1], "the test needs a best epoch before the last"
-    assert info["restored_epochs"] == [{"step": 1, "epoch": int(best["epoch"]), "step_epoch": int(best["step_epoch"])}]
+    assert info["restored_epochs"] == [
+        {
+            "step": 1,
+            "epoch": int(best["epoch"]),
+            "step_epoch": int(best["step_epoch"]),
+            "monitor": "val_loss",
+            "reason": "early stopping kept the weights of its best val_loss",
+        }
+    ]
     assert json.loads((out / "run.json").read_text())["restored_epochs"] == info["restored_epochs"]
     model = keras.models.load_model(out / "model.keras")
     images, rows = labelled_images(32, 2)

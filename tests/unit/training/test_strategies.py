@@ -135,7 +135,15 @@ def test_early_stopping_ends_a_step_that_stops_improving(tmp_path):
     out, info = train(tmp_path, spec)
     assert info["epochs_completed"] == 2 and info["step_epochs"] == [2]
     assert len(pd.read_csv(out / "history.csv")) == 2
-    assert info["restored_epochs"] == [{"step": 0, "epoch": 0, "step_epoch": 0}], "the best epoch's weights are kept"
+    assert info["restored_epochs"] == [
+        {
+            "step": 0,
+            "epoch": 0,
+            "step_epoch": 0,
+            "monitor": "val_accuracy",
+            "reason": "early stopping kept the weights of its best val_accuracy",
+        }
+    ], "the best epoch's weights are kept, and the run says why"
 
 
 def test_class_weights_reach_the_loss_and_are_recorded(tmp_path):
