@@ -227,7 +227,7 @@ def comparison_figures(aggregates: dict, runs: dict, configurations: dict) -> li
             {
                 "title": title,
                 "accuracy": seed_points_figure(accuracy, "accuracy", f"{title}: accuracy"),
-                "gap": seed_points_figure(gaps, "accuracy gap (best - worst group)", f"{title}: largest group gap")
+                "gap": seed_points_figure(gaps, "best - worst group accuracy", f"{title}: largest group gap")
                 if gaps
                 else None,
             }
@@ -249,7 +249,7 @@ def seed_points_figure(bars: list[tuple[str, dict]], ylabel: str, title: str) ->
         offsets = np.linspace(-0.15, 0.15, len(seeds)) if len(seeds) > 1 else [0.0]
         axes.scatter(position + 0.38 + np.asarray(offsets) * 0.3, seeds, color="#d62728", s=12, zorder=3)
     axes.set_xticks(positions, [label for label, _ in bars], rotation=30, ha="right")
-    axes.set_ylabel(ylabel)
+    axes.set_ylabel(ylabel, fontsize=8)
     axes.set_title(title, fontsize=9)
     buffer = io.BytesIO()
     figure.tight_layout()

@@ -22,6 +22,7 @@ GAPS = {
     "equal_opportunity": "|equal opportunity difference| vs the privileged group",
     "disparate_impact": "|1 - disparate impact| vs the privileged group",
 }
+LABELLED_POINTS = 8
 # What each kind of method does when the model is used: what a deployment of it needs.
 DECISION_NOTES = {
     "baseline": "One model, one threshold (the class with the highest score).",
@@ -228,6 +229,15 @@ def tradeoff_figure(points: list[dict], gap: str, gap_label: str, front: list[bo
         ]
         if seeds:
             axes.scatter(*zip(*seeds), color=f"C{kind_index}", alpha=0.35, s=12)
+    if len(points) <= LABELLED_POINTS:  # few points: name each; many: the table below names them
+        for point in points:
+            axes.annotate(
+                point["label"],
+                (point["accuracy"]["value"], point["gaps"][gap]["value"]),
+                fontsize=6,
+                xytext=(4, 4),
+                textcoords="offset points",
+            )
     on_front = sorted(
         (point["accuracy"]["value"], point["gaps"][gap]["value"]) for point, is_front in zip(points, front) if is_front
     )
