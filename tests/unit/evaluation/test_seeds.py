@@ -115,7 +115,7 @@ def test_without_bias_seed_noise_is_not_called_a_gap():
         combined = aggregate(tables, seed=study)
         flagged_studies += bool(flags(combined))
         if not flags(combined):
-            family = [node["ci_family"] for node in tested_summaries(combined) if node["ci_family"] is not None]
+            family = [node["ci_family"] for node in summaries_tested(combined) if node["ci_family"] is not None]
             assert family and all(low <= 0 <= high for low, high in family), "no flag: every family interval has 0"
         single_model = aggregate({"exp__seed0": tables["exp__seed0"]}, seed=study)["attributes"]["group"]
         intervals = [comparison["ci"] for comparison in single_model["accuracy_vs_rest"].values()]
@@ -140,12 +140,12 @@ def test_bias_injected_into_one_group_is_flagged_with_the_right_sign():
     assert flagged >= 16
 
 
-def tested_summaries(node) -> list[dict]:
+def summaries_tested(node) -> list[dict]:
     """Every summary tested against zero."""
     if isinstance(node, dict):
         if "p_value" in node and "per_seed" in node:
             return [node]
-        return [found for value in node.values() for found in tested_summaries(value)]
+        return [found for value in node.values() for found in summaries_tested(value)]
     return []
 
 
