@@ -1,6 +1,8 @@
 """The one place that sets up matplotlib (file-only backend, text drawn literally) and saves a figure; every stage
 that draws imports pyplot from here."""
 
+import base64
+import io
 from pathlib import Path
 
 import matplotlib
@@ -18,3 +20,12 @@ def save(figure, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def png_data_uri(figure, dpi: int = 80) -> str:
+    """The figure as a PNG data URI, for a page that embeds its figures; the figure is closed."""
+    buffer = io.BytesIO()
+    figure.tight_layout()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -37,14 +37,19 @@ import pandas as pd
 from scipy.stats import t as t_distribution
 
 from faceaudit.evaluation.bootstrap import resample_counts
-from faceaudit.evaluation.fairness import SKIPPED_TARGET_ITSELF, Labels, group_column, with_intersections
+from faceaudit.evaluation.fairness import (
+    SKIPPED_TARGET_ITSELF,
+    TESTED_AIF360_METRICS,
+    Labels,
+    group_column,
+    with_intersections,
+)
 from faceaudit.evaluation.metrics import is_regression, label_indices, numeric_columns
 from faceaudit.evaluation.multiplicity import ALPHA, METHODS, adjust_family
 from faceaudit.evaluation.small_groups import Minimums, reason_of
 from faceaudit.labels import intersection_name, positive_class_of
 
 METHOD = "mean of seeds; variance = across seeds / S + over bootstrap resamples of the shared rows; Welch t"
-GAPS_TESTED = ("statistical_parity_difference", "equal_opportunity_difference", "average_odds_difference")
 
 
 class RateColumns:
@@ -299,7 +304,7 @@ def aif360_statistics(path: tuple, labels: Labels, columns: RateColumns, unprivi
         "average_odds_difference": average_odds,
     }
     return [
-        Statistic((*path, metric), value, metric in GAPS_TESTED, reason_of(missing, [metric]))
+        Statistic((*path, metric), value, metric in TESTED_AIF360_METRICS, reason_of(missing, [metric]))
         for metric, value in values.items()
     ]
 

@@ -2,14 +2,13 @@
 the mean, the spread across seeds, the interval covering retraining and test rows, and the flags after adjustment
 (faceaudit.evaluation.seeds); seeds drawn as points beside each bar."""
 
-import base64
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 
-from faceaudit.figures import plt
+from faceaudit.figures import plt, png_data_uri
+from faceaudit.report.fairness_tables import AIF360_NAMES
 from faceaudit.report.overview import run_page_link
 from faceaudit.report.render import interval_text, number
 
@@ -19,12 +18,6 @@ GAP_KINDS = {
     "vs_rest": "against the rest",
     "privileged": "against the privileged group",
     "class_tpr_vs_rest": "TPR of a class, group minus the rest",
-}
-METRIC_NAMES = {
-    "statistical_parity_difference": "statistical parity difference",
-    "equal_opportunity_difference": "equal opportunity difference",
-    "average_odds_difference": "average odds difference",
-    "disparate_impact": "disparate impact",
 }
 
 
@@ -166,7 +159,7 @@ def gap_rows(audit: dict, seed_runs: list[str]) -> list[dict]:
     for attribute, audited in audit.get("attributes", {}).items():
         for kind, label in GAP_KINDS.items():
             for comparison, summary in tested_gaps(audited.get(kind, {})):
-                row = summary_row(METRIC_NAMES.get(comparison[-1], comparison[-1]), summary, seed_runs)
+                row = summary_row(AIF360_NAMES.get(comparison[-1], comparison[-1]), summary, seed_runs)
                 row |= {
                     "attribute": attribute,
                     "kind": label,
@@ -251,8 +244,4 @@ def seed_points_figure(bars: list[tuple[str, dict]], ylabel: str, title: str) ->
     axes.set_xticks(positions, [label for label, _ in bars], rotation=30, ha="right")
     axes.set_ylabel(ylabel, fontsize=8)
     axes.set_title(title, fontsize=9)
-    buffer = io.BytesIO()
-    figure.tight_layout()
-    figure.savefig(buffer, format="png", dpi=80)
-    plt.close(figure)
-    return {"alt": title, "src": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()}
+    return {"alt": title, "src": png_data_uri(figure)}

@@ -8,13 +8,10 @@ drawn faintly; a run trained once is its own point (accuracy: Wilson interval ov
 audit's bootstrap intervals). The Pareto front (no other point has both higher accuracy and a smaller gap) is marked.
 """
 
-import base64
-import io
-
 import numpy as np
 from scipy.stats import norm
 
-from faceaudit.figures import plt
+from faceaudit.figures import plt, png_data_uri
 from faceaudit.report.overview import run_page_link
 
 GAPS = {
@@ -255,12 +252,7 @@ def tradeoff_figure(points: list[dict], gap: str, gap_label: str, front: list[bo
     axes.set_ylabel(f"{gap_label}\n(lower is fairer)", fontsize=8)
     axes.set_title(title, fontsize=9)
     axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    buffer = io.BytesIO()
-    figure.tight_layout()
-    figure.savefig(buffer, format="png", dpi=80)
-    plt.close(figure)
-    encoded = base64.b64encode(buffer.getvalue()).decode()
-    return {"alt": f"trade-off: {title}, {gap_label}", "src": "data:image/png;base64," + encoded}
+    return {"alt": f"trade-off: {title}, {gap_label}", "src": png_data_uri(figure)}
 
 
 def error_bars(values: np.ndarray, intervals: list) -> np.ndarray:
