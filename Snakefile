@@ -31,6 +31,7 @@ include: "workflow/rules/generative.smk"
 include: "workflow/rules/sine.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/mitigate.smk"
+include: "workflow/rules/external.smk"
 include: "workflow/rules/report.smk"
 
 

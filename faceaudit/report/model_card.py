@@ -3,6 +3,7 @@
 from faceaudit.evaluation.fairness import TESTED_AIF360_METRICS
 from faceaudit.labels import NUMERIC
 from faceaudit.report.adjustment import adjustment_text, family_of, of_metric, verdict
+from faceaudit.report.audited import audited_model_line, is_audited_run
 from faceaudit.report.cells import p_value_text
 from faceaudit.report.fairness_tables import AIF360_NAMES
 from faceaudit.report.overview import audited_attributes, privileged_label
@@ -233,8 +234,7 @@ def model_card(
         )
     ]
     sections = {
-        "Model": f"{run['model']} ({info['parameters']:,} parameters), input {run['image_size']}x{run['image_size']} "
-        f"{run['color']}, trained {info['epochs_completed']} epochs with seed {run['seed']}.",
+        "Model": model_line(run, info),
         "Intended use": f"Research and teaching: measuring how accurately, and how evenly across groups, a classifier "
         f"of the recorded {', '.join(run['targets'])} performs on the dataset {run['dataset']}. "
         "Not for decisions about people, and not for inferring anyone's gender, age or group identity.",
@@ -250,6 +250,15 @@ def model_card(
         "uncertainty": SEEDS_UNCERTAINTY if seed_lines else UNCERTAINTY,
         "seed_lines": seed_lines or [],
     }
+
+
+def model_line(run: dict, info: dict) -> str:
+    if is_audited_run(run):
+        return audited_model_line(run, info)
+    return (
+        f"{run['model']} ({info['parameters']:,} parameters), input {run['image_size']}x{run['image_size']} "
+        f"{run['color']}, trained {info['epochs_completed']} epochs with seed {run['seed']}."
+    )
 
 
 def positive_classes_of(metrics: dict) -> dict:

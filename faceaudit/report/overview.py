@@ -195,6 +195,11 @@ COMPUTE_COLUMNS = [
 ]
 
 
+# run.json's `origin` of runs that trained nothing here: post-processed runs (their run.json carries the source run's
+# record) and models trained elsewhere (faceaudit.external.run_info).
+NOT_TRAINED_HERE = ("post_processing", "external_model", "prediction_files")
+
+
 def compute_record(info: dict) -> dict:
     """run.json's compute accounting; for a run.json written before it was recorded, what can be derived (the
     run's threads as CPUs, the GPUs TensorFlow saw), the rest None."""
@@ -216,13 +221,13 @@ def compute_record(info: dict) -> dict:
     }
 
 
-def compute_table(runs: dict, results: dict) -> dict:
+def compute_table(runs: dict, results: dict) -> dict | None:
     """A row per trained run (what its training cost) and the study's totals: GPU-hours, CPU-hours, the longest
     job. A post-processed run trained nothing (its run.json carries its source run's record) and is left out."""
     records = {
         name: compute_record(results[name]["info"])
         for name in runs
-        if results[name]["info"].get("origin") != "post_processing"
+        if results[name]["info"].get("origin") not in NOT_TRAINED_HERE
     }
     rows = [
         {
@@ -232,6 +237,8 @@ def compute_table(runs: dict, results: dict) -> dict:
         }
         for name, record in records.items()
     ]
+    if not records:
+        return None
     longest = max(records, key=lambda name: records[name]["wall_seconds"])
     totals = {
         "GPU-hours": sum(record["gpu_hours"] for record in records.values()),

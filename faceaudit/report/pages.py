@@ -9,6 +9,7 @@ calibration_tables.py, its worst subgroups in subgroup_tables.py.
 from pathlib import Path
 
 from faceaudit.mitigation import DECISION_TIME
+from faceaudit.report.audited import audited_details, is_audited_run, rejects_context
 from faceaudit.report.calibration_tables import calibration_context, thresholds_context
 from faceaudit.report.configuration import configuration_context
 from faceaudit.report.datasets import dataset_context
@@ -18,7 +19,7 @@ from faceaudit.report.generative import sequence_section, vae_sections
 from faceaudit.report.model_card import LIMITATIONS, UNCERTAINTY, model_card
 from faceaudit.report.overview import grids, overview, run_page_link
 from faceaudit.report.references import run_references
-from faceaudit.report.render import number, write_page
+from faceaudit.report.render import number, write_all, write_page
 from faceaudit.report.results import figure, load_dataset, load_run, split_counts
 from faceaudit.report.subgroup_tables import subgroups_context
 from faceaudit.report.tradeoff import tradeoff_section
@@ -37,13 +38,15 @@ def write_report(
     vae_runs: dict | None = None,
     user_config: dict | None = None,
     seeds: dict | None = None,
+    workers: int | None = None,
 ) -> None:
     """Write out_dir/index.html and out_dir/runs/<run>.html from the files the workflow produced.
 
     `files` says which file is which (results.report_files): per run, per eval set, per dataset, per VAE run, and
     the sine-wave comparison's files where `sequence_comparison` is enabled. Only these files are read.
     `config` is the study's config with the schema's defaults filled in, `user_config` what the user's config
-    files set (None: not known, the whole config is shown as set).
+    files set (None: not known, the whole config is shown as set). `workers`: processes that write the run pages
+    (None: one per usable core where there are enough pages, render.write_all).
     """
     results = {name: load_run(files["runs"][name]) for name in runs}
     datasets = {name: load_dataset(dataset_files) for name, dataset_files in files["datasets"].items()}
@@ -52,16 +55,30 @@ def write_report(
     index["seeds"] = seeds  # the configurations trained with several seeds (faceaudit.report.seeds), or None
     index["tradeoff"] = tradeoff_section(runs, results, seeds, (seeds or {}).get("seed_runs", {}))
     write_page(Path(out_dir, "index.html"), "index.html", index)
-    for name, run in runs.items():
-        split_sizes = split_counts(datasets[run["dataset"]]["manifest"])
-        seed_lines = (seeds or {}).get("card_lines", {}).get(name)
-        context = run_context(run, results[name], files["runs"][name], split_sizes, seed_lines)
-        published = config["datasets"].get(run["dataset"], {}).get("published_results", [])
-        context["references"] = run_references(
-            published, run["targets"], results[name]["metrics"], results[name]["fairness"]
+    split_sizes = {name: split_counts(dataset["manifest"]) for name, dataset in datasets.items()}
+    pages = [
+        (
+            run,
+            results[name],
+            files["runs"][name],
+            split_sizes[run["dataset"]],
+            (seeds or {}).get("card_lines", {}).get(name),
+            config["datasets"].get(run["dataset"], {}).get("published_results", []),
+            Path(out_dir, run_page_link(name)),
         )
-        write_page(Path(out_dir, run_page_link(name)), "run.html", context)
+        for name, run in runs.items()
+    ]
+    write_all(write_run_page, pages, workers)
     remove_pages_of_other_runs(Path(out_dir), runs)
+
+
+def write_run_page(
+    run: dict, result: dict, files: dict, split_sizes: dict, seed_lines: list | None, published: list, path: Path
+) -> None:
+    """One run's page (in a worker process where write_report spreads the pages over several)."""
+    context = run_context(run, result, files, split_sizes, seed_lines)
+    context["references"] = run_references(published, run["targets"], result["metrics"], result["fairness"])
+    write_page(path, "run.html", context)
 
 
 def remove_pages_of_other_runs(out_dir: Path, runs: dict) -> None:
@@ -96,7 +113,7 @@ def run_context(run: dict, result: dict, files: dict, split_sizes: dict, seed_li
         "run": run["run"],
         "details": details(run, info),
         "card": model_card(run, info, result["metrics"], result["fairness"], split_sizes, seed_lines),
-        "curves": figure(files["curves"], curves_caption(run)),
+        "curves": figure(files["curves"], curves_caption(run)) if files.get("curves") else None,
         "eval_sets": [
             eval_set_context(eval_set, result, eval_files) for eval_set, eval_files in files["eval_sets"].items()
         ],
@@ -120,6 +137,7 @@ def eval_set_context(eval_set: str, result: dict, files: dict) -> dict:
         "subgroups": subgroups_context(result["subgroups"][eval_set]),
         "ordinal": ordinal_rows(result["metrics"][eval_set], fairness),
         "gallery": gallery_context(result.get("galleries", {}).get(eval_set)),
+        "rejects": rejects_context(result.get("rejects", {}).get(eval_set)),
     }
 
 
@@ -131,6 +149,8 @@ def curves_caption(run: dict) -> str:
 def details(run: dict, info: dict) -> dict:
     if "post_processing" in run:
         return post_processing_details(run, info)
+    if is_audited_run(run):
+        return audited_details(run, info)
     throughput = sorted(info["images_per_second"])
     return {
         "experiment": run["experiment"],

@@ -10,7 +10,7 @@ import pandas as pd
 # The report rule's named inputs, each a list in the order of what it belongs to (see get_report_inputs):
 # one file per run, per (run, eval set) in the run's eval-set order, per dataset, per VAE run; the sine
 # comparison's two files when it is enabled.
-PER_RUN = {"run_info": "run_info", "curves": "curves"}
+PER_RUN = {"run_info": "run_info"}
 PER_EVAL_SET = {"metrics": "metrics", "fairness": "fairness", "figures": "figures", "group_figures": "group_figure"}
 # The calibration and subgroups rules' files: listed per eval set (None where the inputs leave them out; the run page
 # then leaves their sections out).
@@ -18,6 +18,7 @@ PER_EVAL_SET_OPTIONAL = {
     "calibration": "calibration",
     "calibration_figures": "calibration_figures",
     "subgroups": "subgroups",
+    "prediction_rejects": "rejects",
 }
 PER_DATASET = {"manifests": "manifest", "rejects": "rejects"}
 PER_DATASET_OPTIONAL = {"repairs": "repairs", "samples": "samples", "data_audits": "data_audit"}
@@ -58,7 +59,11 @@ def report_files(inputs: Mapping, runs: dict, vae_runs: dict, datasets: list[str
     """
     evaluations = [(name, eval_set) for name, run in runs.items() for eval_set in run["eval_sets"]]
     run_files = assign(inputs, PER_RUN, list(runs))
-    files = {name: {**paths, "eval_sets": {}} for name, paths in zip(runs, run_files, strict=True)}
+    curves = curve_paths(inputs)
+    files = {
+        name: {**paths, "curves": curves.get(curves_run(name, run)), "eval_sets": {}}
+        for (name, run), paths in zip(runs.items(), run_files, strict=True)
+    }
     evaluation_files = assign(inputs, PER_EVAL_SET, evaluations)
     calibration_files = assign(inputs, PER_EVAL_SET_OPTIONAL, evaluations, optional=True)
     galleries = gallery_paths(inputs)
@@ -81,6 +86,16 @@ def gallery_paths(inputs: Mapping) -> dict:
     return {(path.parent.parent.name, path.stem): path for path in input_paths(inputs, "galleries")}
 
 
+def curve_paths(inputs: Mapping) -> dict:
+    """The training curves, {run: path}, read from their paths (runs/<run>/figures/training_curves.png): a model
+    trained elsewhere has none, and a post-processed run shows its source run's."""
+    return {path.parent.parent.name: path for path in input_paths(inputs, "curves")}
+
+
+def curves_run(name: str, run: dict) -> str:
+    return run.get("post_processing", {}).get("source_run", name)
+
+
 def read_json(path: Path) -> dict:
     return json.loads(Path(path).read_text())
 
@@ -101,6 +116,21 @@ def load_run(files: dict) -> dict:
         "calibration": {eval_set: optional_json(paths.get("calibration")) for eval_set, paths in eval_sets.items()},
         "subgroups": {eval_set: optional_json(paths.get("subgroups")) for eval_set, paths in eval_sets.items()},
         "galleries": {eval_set: optional_json(paths.get("gallery")) for eval_set, paths in eval_sets.items()},
+        "rejects": {eval_set: rejects_summary(paths.get("rejects")) for eval_set, paths in eval_sets.items()},
+    }
+
+
+def rejects_summary(path: Path | None) -> dict | None:
+    """The eval set's rows that the predictions leave out (faceaudit.evaluation.eval_rows): counts per kind and the
+    most common reasons with an example each; None where the report was given no such file."""
+    if path is None:
+        return None
+    rejects = read_table(path)
+    reasons = rejects.groupby(["kind", "reason"], sort=False).agg(count=("id", "size"), example=("id", "first"))
+    top = reasons.reset_index().sort_values("count", ascending=False, kind="stable").head(10)
+    return {
+        "counts": {kind: int((rejects["kind"] == kind).sum()) for kind in ("rejected", "missing", "left_out")},
+        "reasons": top.to_dict("records"),
     }
 
 

@@ -1,5 +1,6 @@
 """Stage 0: the study config checked and expanded into runs (Keras-free: the workflow imports it on every call)."""
 
+from faceaudit.study.audited import audited_runs, eval_set_label_maps
 from faceaudit.study.checks import check_study
 from faceaudit.study.runs import (
     classifier_runs,
@@ -11,9 +12,11 @@ from faceaudit.study.runs import (
 )
 
 __all__ = [
+    "audited_runs",
     "check_study",
     "classifier_runs",
     "derived_runs",
+    "eval_set_label_maps",
     "expand_runs",
     "positive_classes",
     "seed_configurations",

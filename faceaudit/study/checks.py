@@ -3,6 +3,13 @@ that only make sense together. Each raises ValueError naming the key."""
 
 from faceaudit.catalog import BACKBONES, MIN_IMAGE_SIZE, MULTI_TARGET_MODELS, STRATEGY_STEPS, output_kind
 from faceaudit.labels import NUMERIC, eval_set_source
+from faceaudit.study.audited import (
+    AUDITED_SUFFIXES,
+    audited_eval_sets,
+    check_audited_experiment,
+    check_eval_set_label_maps,
+    is_audited,
+)
 from faceaudit.study.names import check_class_names
 from faceaudit.study.runs import (
     DERIVED_SEPARATOR,
@@ -13,6 +20,12 @@ from faceaudit.study.runs import (
     seed_indices,
 )
 from faceaudit.study.splits import check_split_use
+
+# Run-name parts that the workflow reads as a run's kind, so an experiment's own name may not hold them.
+RESERVED_MARKERS = {
+    DERIVED_SEPARATOR: "a post-processed run",
+    **{suffix: f"a run of `model: {model}`" for model, suffix in AUDITED_SUFFIXES.items()},
+}
 
 
 def check_study(config: dict) -> None:
@@ -92,11 +105,18 @@ def check_kept_classes(name: str, dataset: dict) -> None:
 
 def check_experiment(name: str, experiment: dict, datasets: dict) -> None:
     key = f"experiments.{name}"
-    if DERIVED_SEPARATOR in name:
-        raise ValueError(f"{key}: '{DERIVED_SEPARATOR}' in a name marks a post-processed run; rename the experiment")
+    for marker, meaning in RESERVED_MARKERS.items():
+        if marker in name:
+            raise ValueError(f"{key}: '{marker}' in a name marks {meaning}; rename the experiment")
     if experiment["dataset"] not in datasets:
         raise ValueError(f"{key}.dataset: '{experiment['dataset']}' is not defined under datasets {sorted(datasets)}")
     dataset = datasets[experiment["dataset"]]
+    if is_audited(experiment):
+        check_audited_experiment(key, experiment, datasets)
+        for eval_set in audited_eval_sets(experiment):
+            check_eval_set(f"{key}.eval_sets", eval_set, experiment, datasets)
+        check_eval_set_label_maps(key, experiment, datasets)
+        return
     seed_indices(name, experiment)  # seeds, repeats and grid.seed: one of them at most
     if experiment["model"] == "vae":
         if experiment["targets"]:
@@ -109,6 +129,7 @@ def check_experiment(name: str, experiment: dict, datasets: dict) -> None:
             raise ValueError(f"{key}.targets: '{target}' is not a label of dataset '{experiment['dataset']}'")
     for eval_set in experiment.get("eval_sets", []):
         check_eval_set(f"{key}.eval_sets", eval_set, experiment, datasets)
+    check_eval_set_label_maps(key, experiment, datasets)
     check_model_targets(key, experiment, {label: kept_classes(dataset, label) for label in dataset["labels"]})
     check_image_size(key, experiment)
     check_strategy(key, experiment)
@@ -254,7 +275,8 @@ def check_class_target(key: str, what: str, target: str, experiment: dict, datas
 
 
 def check_eval_set(key: str, eval_set: str, experiment: dict, datasets: dict) -> None:
-    """A cross-dataset eval set must name a defined dataset whose target labels have the same class names."""
+    """A cross-dataset eval set must name a defined dataset whose target labels have the same class names, or a
+    `label_maps` entry mapping them (checked by check_eval_set_label_maps)."""
     other, _ = eval_set_source(experiment["dataset"], eval_set)
     if other == experiment["dataset"]:
         return
@@ -262,10 +284,14 @@ def check_eval_set(key: str, eval_set: str, experiment: dict, datasets: dict) ->
         raise ValueError(
             f"{key}: '{eval_set}' names dataset '{other}', which is not defined under datasets {sorted(datasets)}"
         )
-    for target in experiment["targets"]:
+    mapped = experiment.get("label_maps", {}).get(other, {})
+    for target in (target for target in experiment["targets"] if target not in mapped):
         ours, theirs = datasets[experiment["dataset"]]["labels"][target], datasets[other]["labels"].get(target)
         if theirs != ours:
-            raise ValueError(f"{key}: '{eval_set}': label '{target}' of dataset '{other}' is {theirs}, not {ours}")
+            raise ValueError(
+                f"{key}: '{eval_set}': label '{target}' of dataset '{other}' is {theirs}, not {ours}; map its "
+                f"classes onto these with label_maps: {{{other}: {{{target}: {{their class: our class}}}}}}"
+            )
 
 
 def check_post_processing(key: str, experiment: dict, datasets: dict) -> None:

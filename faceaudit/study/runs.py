@@ -15,6 +15,7 @@ from faceaudit.catalog import (
     model_family,
 )
 from faceaudit.labels import NUMERIC, eval_set_label
+from faceaudit.study.audited import is_audited
 from faceaudit.study.spec import LossWeighting, Mitigation, ModelSelection, Resources, RunSpec, Step, TrainingSettings
 
 EARLY_STOPPING_DEFAULTS = {"patience": None, "monitor": "val_loss", "restore_best_weights": True}
@@ -23,9 +24,12 @@ HYPERPARAMETERS = tuple(key for key in GRID_ABBREVIATIONS if key != SEED and key
 
 
 def expand_runs(config: dict) -> dict[str, RunSpec]:
-    """One run per experiment, grid point and training seed, keyed by a stable, readable run name."""
+    """One run per experiment, grid point and training seed, keyed by a stable, readable run name (not for models
+    trained elsewhere: study.audited_runs)."""
     runs = {}
     for experiment_name, experiment in config["experiments"].items():
+        if is_audited(experiment):
+            continue  # not trained here: audited_runs
         seeds = seed_indices(experiment_name, experiment)
         hyperparameter_grid = {key: values for key, values in experiment.get("grid", {}).items() if key != SEED}
         for point in grid_points(hyperparameter_grid):

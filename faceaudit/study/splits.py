@@ -4,6 +4,7 @@ quantity without validation data. Splits that a dataset's own files decide (spli
 are only known when the manifest is built; predict then names an empty eval set."""
 
 from faceaudit.labels import eval_set_source
+from faceaudit.study.audited import experiment_eval_sets, is_audited
 from faceaudit.study.runs import EARLY_STOPPING_DEFAULTS
 
 # Layouts whose settings list a file per split: the splits listed are the dataset's own, the others are carved out.
@@ -40,12 +41,25 @@ def check_split_use(name: str, experiment: dict, datasets: dict) -> None:
     """Refuse an experiment that trains, evaluates or early-stops on a split its config leaves empty."""
     key, dataset_name = f"experiments.{name}", experiment["dataset"]
     own_empty = empty_splits(datasets[dataset_name])
+    if is_audited(experiment):  # nothing trains: only its eval sets need rows
+        check_eval_sets_have_rows(key, experiment_eval_sets(experiment), dataset_name, datasets)
+        return
     if "train" in own_empty:
         raise ValueError(
             f"{key}.dataset: dataset '{dataset_name}' has no train rows ({own_empty['train']}); lower its held-out "
             "fractions, or evaluate on it from another experiment as '<dataset>:test'"
         )
-    for eval_set in experiment.get("eval_sets", []):
+    check_eval_sets_have_rows(key, experiment.get("eval_sets", []), dataset_name, datasets)
+    for where, monitor in validation_monitors(experiment) if "val" in own_empty else []:
+        raise ValueError(
+            f"{key}.{where}: early stopping watches '{monitor}', but dataset '{dataset_name}' has no validation split "
+            f"(datasets.{dataset_name}.split.val is 0); watch a training quantity (monitor: loss), remove the early "
+            "stopping, or give split.val a fraction"
+        )
+
+
+def check_eval_sets_have_rows(key: str, eval_sets: list[str], dataset_name: str, datasets: dict) -> None:
+    for eval_set in eval_sets:
         source, split = eval_set_source(dataset_name, eval_set)
         reason = empty_splits(datasets[source]).get(split)
         if reason:
@@ -53,12 +67,6 @@ def check_split_use(name: str, experiment: dict, datasets: dict) -> None:
                 f"{key}.eval_sets: eval set '{eval_set}' is empty (datasets.{source}.{reason}); give that split a "
                 "fraction, or list eval sets that have examples (the default is [test]), e.g. eval_sets: [val]"
             )
-    for where, monitor in validation_monitors(experiment) if "val" in own_empty else []:
-        raise ValueError(
-            f"{key}.{where}: early stopping watches '{monitor}', but dataset '{dataset_name}' has no validation split "
-            f"(datasets.{dataset_name}.split.val is 0); watch a training quantity (monitor: loss), remove the early "
-            "stopping, or give split.val a fraction"
-        )
 
 
 def validation_monitors(experiment: dict) -> list[tuple[str, str]]:

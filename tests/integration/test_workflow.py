@@ -1,5 +1,6 @@
 """End to end: the real workflow on a tiny study, its report checked against the predictions, and a targeted rerun."""
 
+import hashlib
 import html.parser
 import json
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 import yaml
 from conftest import TINY_STUDY, run_snakemake, write_config
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+
+from faceaudit.study.audited import AUDITED_MODELS
 
 
 class OverviewCells(html.parser.HTMLParser):
@@ -204,7 +207,8 @@ def test_adding_then_removing_an_experiment_rebuilds_exactly_what_it_affects(stu
     config_path = study_dir / "config" / "config.yaml"
     original = config_path.read_text()
     trained = [path.parent.name for path in (study_dir / "results/runs").glob("*/model.keras")]
-    assert len(trained) >= len(TINY_STUDY["experiments"]), "every experiment trained at least one run"
+    trained_here = [name for name, spec in TINY_STUDY["experiments"].items() if spec["model"] not in AUDITED_MODELS]
+    assert len(trained) >= len(trained_here), "every experiment that trains trained at least one run"
     models = {name: (study_dir / f"results/runs/{name}/model.keras").stat().st_mtime_ns for name in trained}
     added = yaml.safe_load(original)
     added["experiments"]["gender_mlp_added"] = {
@@ -243,3 +247,42 @@ def test_adding_an_eval_set_or_changing_resources_does_not_retrain(study_dir):
     assert (model.stat().st_mtime_ns, other_model.stat().st_mtime_ns) == before
     assert (study_dir / "results/runs/both_multitask/metrics/val.json").exists()
     assert 'data-key="val.age.accuracy"' in (study_dir / "results/report/index.html").read_text()
+
+
+def test_models_trained_elsewhere_give_the_numbers_of_the_run_whose_files_they_are(study_dir):
+    """Issue 14: gender_cnn's model file run as an external model, and its test predictions imported as a prediction
+    file, are evaluated and audited like a trained run and give exactly gender_cnn's predictions, metrics and audit."""
+    runs = study_dir / "results/runs"
+    for audited in ("gender_cnn_file__external", "gender_cnn_csv__imported"):
+        for kind in ("metrics", "fairness", "calibration"):
+            ours, theirs = (
+                json.loads((runs / run / kind / "test.json").read_text()) for run in (audited, "gender_cnn")
+            )
+            assert ours == theirs, (audited, kind)
+        assert pd.read_csv(runs / audited / "rejects/test.csv").empty
+        info = json.loads((runs / audited / "run.json").read_text())
+        audited_file = study_dir / info["files"][0]["path"]
+        assert info["files"][0]["sha256"] == hashlib.sha256(audited_file.read_bytes()).hexdigest()
+        page = (study_dir / f"results/report/runs/{audited}.html").read_text()
+        assert "Training curves" not in page and "sha256 " + info["files"][0]["sha256"] in page
+    # The external model on another dataset whose genders are named woman/man, mapped by label_maps.
+    external, trained = (
+        pd.read_csv(runs / run / "predictions/other_faces-test.csv")
+        for run in ("gender_cnn_file__external", "gender_cnn")
+    )
+    pd.testing.assert_frame_equal(external, trained)
+    assert sorted(trained["gender_true"].unique()) == ["Female", "Male"] and len(trained) == 80
+
+
+def test_rows_left_out_by_a_label_map_are_counted_and_shown(study_dir):
+    """gender_cnn's val predictions imported with the class Male mapped to null: every row predicted Male is left
+    out, listed with its reason, and the run page says how many."""
+    predicted = pd.read_csv(study_dir / "results/runs/gender_cnn/predictions/val.csv")
+    imported = pd.read_csv(study_dir / "results/runs/gender_cnn_female_only__imported/predictions/val.csv")
+    rejects = pd.read_csv(study_dir / "results/runs/gender_cnn_female_only__imported/rejects/val.csv")
+    left_out = predicted[predicted["gender_pred"] == "Male"]
+    assert 0 < len(left_out) < len(predicted), "the tiny model predicts both classes on val"
+    assert sorted(rejects["id"]) == sorted(left_out["path"]) and set(rejects["kind"]) == {"left_out"}
+    assert sorted(imported["path"]) == sorted(predicted.loc[predicted["gender_pred"] == "Female", "path"])
+    page = (study_dir / "results/report/runs/gender_cnn_female_only__imported.html").read_text()
+    assert "Rows not audited" in page and f"<td>{len(left_out)}</td>" in page

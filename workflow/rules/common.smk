@@ -22,7 +22,10 @@ VAE_RUNS = study.vae_runs(ALL_RUNS)
 # (evaluate, fairness, calibration, subgroups, aggregate_seeds, report) they are runs like the trained ones: those
 # rules look a run up in EVALUATED_RUNS, while train and predict look it up in RUNS, so they never claim one.
 DERIVED_RUNS = study.derived_runs(config, RUNS)
-EVALUATED_RUNS = RUNS | DERIVED_RUNS
+# Runs of models trained elsewhere (external.smk): a model file run on the study's data, `<experiment>__external`,
+# or prediction files made elsewhere, `<experiment>__imported`.
+AUDITED_RUNS = study.audited_runs(config)
+EVALUATED_RUNS = RUNS | DERIVED_RUNS | AUDITED_RUNS
 
 
 def names_pattern(names):
@@ -223,10 +226,15 @@ def evaluation_settings(run_name, eval_set):
     """Everything the evaluation rules' params take from a run and eval set, built once for all of its rules."""
     run = study_name(EVALUATED_RUNS, run_name, "classifier run")
     # The groups audited are those of the eval set's dataset (another one for a cross-dataset test).
-    dataset = config["datasets"][labels.eval_set_source(run["dataset"], eval_set)[0]]
+    eval_dataset = labels.eval_set_source(run["dataset"], eval_set)[0]
+    dataset = config["datasets"][eval_dataset]
     own_dataset = config["datasets"][run["dataset"]]
+    experiment = config["experiments"][run["experiment"]]
     return {
         "targets": run["targets"],
+        # Another dataset's true labels mapped onto the run's classes (none for the run's own dataset).
+        "label_maps": study.eval_set_label_maps(experiment, run["dataset"], eval_set),
+        "label_maps_key": f"experiments.{run['experiment']}.label_maps.{eval_dataset}",
         "positive_classes": study.positive_classes(own_dataset, run["targets"]),
         "ordinal_targets": ordinal_targets(
             own_dataset["labels"], run["targets"], own_dataset.get("ordinal"), run["dataset"]
@@ -289,6 +297,7 @@ def get_run_evaluations(run_name):
         "calibration": rules.calibration.output.calibration,
         "calibration_figures": rules.calibration.output.figures,
         "subgroups": rules.subgroups.output.subgroups,
+        "prediction_rejects": PREDICTION_REJECTS,
     }
     eval_sets = EVALUATED_RUNS[run_name]["eval_sets"]
     evaluations = {
@@ -304,9 +313,12 @@ def get_run_evaluations(run_name):
 
 
 def training_curves(run_name):
-    """The run's training curves; a derived run shows those of the trained run whose scores it post-processes."""
+    """The run's training curves (none for a model trained elsewhere); a derived run shows those of the trained run
+    whose scores it post-processes."""
+    if run_name in AUDITED_RUNS:
+        return []
     trained = EVALUATED_RUNS[run_name].get("post_processing", {}).get("source_run", run_name)
-    return rules.training_curves.output.figure.format(run=trained)
+    return [rules.training_curves.output.figure.format(run=trained)]
 
 
 def datasets_in_report():
@@ -314,7 +326,7 @@ def datasets_in_report():
     return sorted(
         {
             labels.eval_set_source(run["dataset"], eval_set)[0]
-            for run in ALL_RUNS.values()
+            for run in (ALL_RUNS | AUDITED_RUNS).values()
             for eval_set in ["train", *run["eval_sets"]]
         }
     )
@@ -330,7 +342,7 @@ def get_report_inputs(wildcards):
     datasets = datasets_in_report()
     inputs = {
         "run_info": [f"results/runs/{name}/run.json" for name in EVALUATED_RUNS],
-        "curves": [training_curves(name) for name in EVALUATED_RUNS],
+        "curves": [path for name in EVALUATED_RUNS for path in training_curves(name)],
         "manifests": [f"results/data/{dataset}/manifest.csv" for dataset in datasets],
         "rejects": [f"results/data/{dataset}/rejects.csv" for dataset in datasets],
         "repairs": [f"results/data/{dataset}/repairs.csv" for dataset in datasets],
@@ -347,6 +359,7 @@ def get_report_inputs(wildcards):
         "calibration_figures",
         "subgroups",
         "galleries",
+        "prediction_rejects",
     ):
         inputs[key] = [path for evaluation in evaluations for path in evaluation.get(key, [])]
     for key in ("run_info", "samples", "reconstructions"):
@@ -410,11 +423,18 @@ def get_seed_aggregates():
     ]
 
 
-# The post-processed runs (mitigate.smk) are matched by shape like every run, and their rules look them up in
-# DERIVED_RUNS; train and predict match the other shape (Snakemake tries every rule whose output matches a path, and
-# would report each refusal of a derived name; --strict-dag-evaluation would stop there).
+# The post-processed runs (mitigate.smk) and the runs of models trained elsewhere (external.smk) are matched by shape
+# like every run, and their rules look them up in DERIVED_RUNS and AUDITED_RUNS; train and predict match the other
+# shape (Snakemake tries every rule whose output matches a path, and would report each refusal of a name not its
+# own; --strict-dag-evaluation would stop there).
 DERIVED_NAME = r"[^/]+__post_[^/]+"
-TRAINED_NAME = r"(?![^/]*__post_)[^/]+"
+EXTERNAL_NAME = r"[^/]+__external"
+IMPORTED_NAME = r"[^/]+__imported"
+AUDITED_NAME = r"[^/]+__(?:external|imported)"
+TRAINED_NAME = r"(?![^/]*__(?:post_|external(?![^/])|imported(?![^/])))[^/]+"
+# The rows of an eval set that a run's predictions leave out, with their reasons: written by every rule that writes
+# a predictions file (predict, predict_external, import_predictions, apply_post_processing).
+PREDICTION_REJECTS = "results/runs/{run}/rejects/{eval_set}.csv"
 
 
 def get_derived_run(wildcards):
@@ -453,3 +473,48 @@ def get_source_predictions(wildcards):
             f"{', '.join(run['eval_sets'])}; `val` fits the method and is not adjusted)"
         )
     return rules.predict.output.predictions.format(run=source_run(wildcards), eval_set=wildcards.eval_set)
+
+
+def get_audited_run(wildcards):
+    return study_name(AUDITED_RUNS, wildcards.run, "run of a model trained elsewhere")
+
+
+def audited_files(run):
+    """The files made elsewhere that an audited run reads: its model file, or its prediction files."""
+    if run["model"] == "external":
+        return [run["external"]["file"]]
+    return list(run["imported"]["files"].values())
+
+
+def get_audited_files(wildcards):
+    return audited_files(get_audited_run(wildcards))
+
+
+def get_external_inputs(wildcards):
+    """The model file and the eval set's preprocessed images and rows at the size and colour of its contract."""
+    run = get_audited_run(wildcards)
+    dataset, split = labels.eval_set_source(run["dataset"], wildcards.eval_set)
+    files = preprocessed_files(run, dataset)
+    return {"model": run["external"]["file"], "images": files[f"{split}_images"], "rows": files[f"{split}_rows"]}
+
+
+def get_import_inputs(wildcards):
+    """The eval set's prediction file and the manifest of the dataset it reads (the true labels and groups)."""
+    run = get_audited_run(wildcards)
+    dataset, _ = labels.eval_set_source(run["dataset"], wildcards.eval_set)
+    by_label = {labels.eval_set_label(eval_set): file for eval_set, file in run["imported"]["files"].items()}
+    if wildcards.eval_set not in by_label:
+        raise WorkflowError(
+            f"'{wildcards.eval_set}' is not an eval set of '{wildcards.run}' (its files: {', '.join(by_label)})"
+        )
+    return {"predictions": by_label[wildcards.eval_set], "manifest": f"results/data/{dataset}/manifest.csv"}
+
+
+def get_eval_split(wildcards):
+    return labels.eval_set_source("", wildcards.eval_set)[1]
+
+
+def get_source_rejects(wildcards):
+    """The rows the source run's predictions of the eval set leave out: the derived run leaves out the same."""
+    get_source_predictions(wildcards)  # refuses an eval set that the derived run does not have
+    return PREDICTION_REJECTS.format(run=source_run(wildcards), eval_set=wildcards.eval_set)

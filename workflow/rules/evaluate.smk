@@ -3,12 +3,13 @@ rule predict:
         unpack(get_eval_arrays),
     output:
         predictions="results/runs/{run}/predictions/{eval_set}.csv",
+        rejects=PREDICTION_REJECTS,
     log:
         "logs/predict/{run}/{eval_set}.log",
     wildcard_constraints:
         run=TRAINED_NAME,
     params:
-        evaluation=get_evaluation_setting("targets", "sensitive_attributes"),
+        evaluation=get_evaluation_setting("targets", "sensitive_attributes", "label_maps", "label_maps_key"),
     script:
         "../scripts/predict.py"
 

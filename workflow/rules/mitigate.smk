@@ -28,8 +28,10 @@ rule apply_post_processing:
     input:
         processor=rules.post_process.output.processor,
         predictions=get_source_predictions,
+        rejects=get_source_rejects,
     output:
         predictions="results/runs/{run}/predictions/{eval_set}.csv",
+        rejects=PREDICTION_REJECTS,
     log:
         "logs/apply_post_processing/{run}/{eval_set}.log",
     wildcard_constraints:

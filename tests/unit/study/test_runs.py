@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -385,19 +384,19 @@ def test_asking_for_seeds_in_two_ways_is_refused_naming_the_key(settings, messag
         expand_runs(config)
 
 
-def test_two_thousand_runs_expand_in_well_under_a_second():
+def test_two_thousand_runs_expand_each_with_its_own_name_and_seed():
+    """The size of a cluster-scale grid (its planning speed is measured by `make bench-planning`, not here)."""
     config = with_experiment_settings("sweep", repeats=100)
     config["experiments"]["sweep"]["grid"] = {
         "learning_rate": [0.1, 0.01, 0.001, 0.0001],
         "batch_size": [8, 16, 32, 64, 128],
     }
 
-    started = time.perf_counter()
     runs = expand_runs(config)
-    seconds = time.perf_counter() - started
 
     assert len(runs) == 2001
-    assert seconds < 0.5, f"expand_runs took {seconds:.2f} s for 2,001 runs"
+    sweep = [run for run in runs.values() if run["experiment"] == "sweep"]
+    assert len({run["seed"] for run in sweep}) == 2000 and len({run["configuration"] for run in sweep}) == 20
 
 
 def test_the_training_seeds_of_a_run_read_the_same_preprocessed_files(tmp_path):
