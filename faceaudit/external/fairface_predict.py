@@ -27,6 +27,14 @@ SCORE_COLUMNS = {
     "gender": "gender_scores_fair",
     "age": "age_scores_fair",
 }
+# The class indices predict.py computes before naming them (an older predict.py, or a table saved before its
+# assign_labels, may hold these instead of the names).
+INDEX_COLUMNS = {
+    "race": "race_preds_fair",
+    "race4": "race_preds_fair_4",
+    "gender": "gender_preds_fair",
+    "age": "age_preds_fair",
+}
 # predict.py names the oldest age bin "70+"; FairFace's own label files name it "more than 70".
 CLASS_ALIASES = {"70+": "more than 70"}
 FACE_NAME = re.compile(r"^(?P<name>.*)_face(?P<face>\d+)\.(?P<extension>[^.]*)$")
@@ -41,7 +49,7 @@ def read_fairface_predictions(path: Path, targets: dict) -> tuple[pd.DataFrame, 
     column per class in the target's order. Faces other than face0 of an image are left out on purpose."""
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     outputs = {target: fairface_output(target, classes) for target, classes in targets.items()}
-    needed = ["face_name_align", *outputs.values()]
+    needed = ["face_name_align", *(label_column(raw, name) for name in outputs.values())]
     needed += [SCORE_COLUMNS[name] for target, name in outputs.items() if has_scores(name, targets[target])]
     missing = [column for column in dict.fromkeys(needed) if column not in raw.columns]
     if missing:
@@ -106,7 +114,7 @@ def add_target_columns(table: pd.DataFrame, raw: pd.DataFrame, target: str, name
     """Add the target's predicted labels (and scores in the target's class order); return its `columns` entry."""
     fairface_classes = dataset_names(FAIRFACE_OUTPUTS[name], classes)
     renamed = dict(zip(FAIRFACE_OUTPUTS[name], fairface_classes))
-    table[f"{target}_pred"] = [renamed.get(label, label) for label in raw[name]]
+    table[f"{target}_pred"] = [renamed.get(label, label) for label in predicted_labels(raw, name)]
     if not has_scores(name, classes):
         return {"predicted": f"{target}_pred", "scores": None}
     column = SCORE_COLUMNS[name]
@@ -119,6 +127,21 @@ def add_target_columns(table: pd.DataFrame, raw: pd.DataFrame, target: str, name
         score_columns.append(f"{target}_score_{class_index}")
         table[score_columns[-1]] = [values[position] if values else "" for values, _ in parsed]
     return {"predicted": f"{target}_pred", "scores": score_columns}
+
+
+def label_column(raw: pd.DataFrame, name: str) -> str:
+    """predict.py's label column (`race`), or, in a table that kept the class indices instead, their column."""
+    return name if name in raw.columns or INDEX_COLUMNS[name] not in raw.columns else INDEX_COLUMNS[name]
+
+
+def predicted_labels(raw: pd.DataFrame, name: str) -> list[str]:
+    """The predicted class names; class indices (`race_preds_fair`: 0 White, ...) read in predict.py's order (an
+    index out of range stays as it is, and the importer rejects it as no class)."""
+    column = label_column(raw, name)
+    if column == name:
+        return list(raw[name])
+    classes = FAIRFACE_OUTPUTS[name]
+    return [classes[int(text)] if text.isdigit() and int(text) < len(classes) else text for text in raw[column]]
 
 
 def parse_score_array(text: str, count: int, column: str) -> tuple[list[str] | None, str]:

@@ -153,3 +153,21 @@ def test_a_broken_score_array_rejects_its_row(tmp_path):
             "reason": "gender_scores_fair holds 1 numbers, expected 2 (got '[0.5]')",
         }
     ]
+
+
+def test_a_table_with_predict_pys_class_indices_instead_of_names_imports_the_same(tmp_path):
+    """predict.py computes race_preds_fair, race_preds_fair_4, gender_preds_fair and age_preds_fair (class indices)
+    before naming them; a table saved with those columns instead of the names gives the same predictions."""
+    written = write_predict_py_output(tmp_path / "named.csv")
+    indexed = written.drop(columns=["race", "race4", "gender", "age"])
+    for name, column in [("race", "race_preds_fair"), ("race4", "race_preds_fair_4")]:
+        indexed[column] = [FAIRFACE_OUTPUTS[name].index(label) for label in written[name]]
+    for name in ("gender", "age"):
+        indexed[f"{name}_preds_fair"] = [FAIRFACE_OUTPUTS[name].index(label) for label in written[name]]
+    indexed.to_csv(tmp_path / "indexed.csv", index=False)
+    rows, settings = fairface_rows(TARGETS["race"]), {"format": "fairface", "max_reject_fraction": 0.25}
+    named, by_index = (
+        import_predictions(tmp_path / file, rows, settings, TARGETS, ["race"], "test").predictions
+        for file in ("named.csv", "indexed.csv")
+    )
+    pd.testing.assert_frame_equal(by_index, named)
