@@ -88,6 +88,15 @@ def heatmap_pixels(heatmap: np.ndarray, face: np.ndarray | None = None) -> np.nd
     return colours.astype(np.uint8)
 
 
+def rows_predicted(images: np.ndarray, rows: pd.DataFrame, predictions: pd.DataFrame) -> tuple:
+    """The eval set's images and rows that have a prediction: a label map may leave rows out (they are in the run's
+    rejects file), and predict keeps the others in their order."""
+    kept = rows["path"].astype(str).isin(set(predictions["path"].astype(str))).to_numpy()
+    if kept.all():
+        return images, rows
+    return images[kept], rows[kept].reset_index(drop=True)
+
+
 def build_gallery(
     predictions: pd.DataFrame,
     images: np.ndarray,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from faceaudit.evaluation.gallery import GallerySettings, build_gallery, confident_errors
+from faceaudit.evaluation.gallery import GallerySettings, build_gallery, confident_errors, rows_predicted
 from faceaudit.models.builders import build_model
 
 GENDER = ["Female", "Male"]
@@ -97,3 +97,13 @@ def test_predictions_out_of_the_arrays_order_are_refused_naming_the_row():
     rows.loc[2, "path"] = "faces/other.jpg"
     with pytest.raises(ValueError, match="row 2: .*'faces/2.jpg'.*'faces/other.jpg'"):
         build_gallery(predictions, images, rows, {"gender": GENDER}, ["group"], GallerySettings())
+
+
+def test_rows_a_label_map_left_out_are_dropped_from_the_arrays_so_the_rest_stay_aligned():
+    predictions, images, rows = gallery_inputs()
+    kept = predictions.drop(index=[1, 4]).reset_index(drop=True)  # rows 1 and 4 left out by a label map
+    kept_images, kept_rows = rows_predicted(images, rows, kept)
+    assert list(kept_rows["path"]) == list(kept["path"])
+    assert [int(image[0, 0, 0]) for image in kept_images] == [0, 20, 30, 50, 60, 70]
+    gallery = build_gallery(kept, kept_images, kept_rows, {"gender": GENDER}, ["group"], GallerySettings())
+    assert set(gallery["targets"]["gender"]["group"]) == {"A", "B"}
