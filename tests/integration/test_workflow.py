@@ -272,6 +272,15 @@ def test_models_trained_elsewhere_give_the_numbers_of_the_run_whose_files_they_a
     )
     pd.testing.assert_frame_equal(external, trained)
     assert sorted(trained["gender_true"].unique()) == ["Female", "Male"] and len(trained) == 80
+    # The external model's gallery shows the trained run's most confident errors (without Grad-CAM).
+    galleries = [
+        json.loads((runs / run / "gallery/test.json").read_text())
+        for run in ("gender_cnn_file__external", "gender_cnn")
+    ]
+    for group in ("A", "B"):
+        ours, theirs = (gallery["targets"]["gender"]["group"][group]["examples"] for gallery in galleries)
+        assert [example["path"] for example in ours] == [example["path"] for example in theirs] and ours
+        assert all(example["heatmap"] is None for example in ours)
 
 
 def test_rows_left_out_by_a_label_map_are_counted_and_shown(study_dir):

@@ -268,13 +268,18 @@ def gallery_settings(dataset, seed):
 
 
 def get_gallery_inputs(wildcards):
-    """The eval set's predictions and arrays, and the model where it is convolutional (for Grad-CAM). Only trained
-    runs (RUNS) have a gallery: get_run_evaluations asks for none of the others."""
+    """The eval set's predictions and arrays, and the model where it is convolutional (for Grad-CAM). Trained runs
+    (RUNS) and external model files have a gallery (get_run_evaluations asks for none of the others); an external
+    model's has no Grad-CAM (its own pixel scaling would have to be replayed inside the heatmap code)."""
+    predictions = rules.predict.output.predictions.format(run=wildcards.run, eval_set=wildcards.eval_set)
+    if wildcards.run in AUDITED_RUNS:
+        inputs = get_external_inputs(wildcards)
+        return {"images": inputs["images"], "rows": inputs["rows"], "predictions": predictions}
     inputs = get_eval_arrays(wildcards)
     model = inputs.pop("model")
     if catalog.model_family(get_run(wildcards)["model"]) in ("cnn", "transfer"):
         inputs["model"] = model
-    inputs["predictions"] = rules.predict.output.predictions.format(run=wildcards.run, eval_set=wildcards.eval_set)
+    inputs["predictions"] = predictions
     return inputs
 
 
@@ -304,10 +309,11 @@ def get_run_evaluations(run_name):
         key: [pattern.format(run=run_name, eval_set=eval_set) for eval_set in eval_sets]
         for key, pattern in outputs.items()
     }
-    # A gallery for trained runs only (a run without a model in RUNS has none); the report finds each by its path.
-    trained = run_name in RUNS
+    # A gallery for the runs that saw the images: trained runs and external model files (post-processed runs and
+    # prediction files have none); the report finds each by its path.
+    with_images = run_name in RUNS or EVALUATED_RUNS[run_name]["model"] == "external"
     evaluations["galleries"] = [
-        rules.gallery.output.gallery.format(run=run_name, eval_set=eval_set) for eval_set in eval_sets if trained
+        rules.gallery.output.gallery.format(run=run_name, eval_set=eval_set) for eval_set in eval_sets if with_images
     ]
     return evaluations
 
