@@ -8,8 +8,10 @@ OWN_CLASSIFIERS = ("mlp", "small_cnn", "cnn_bn", "baseline_cnn", "deep_cnn", "pl
 BACKBONES = ("vgg16", "resnet50", "inception_resnet_v2", *(f"efficientnet_b{number}" for number in range(8)))
 CLASSIFIERS = (*OWN_CLASSIFIERS, *BACKBONES)
 GENERATIVE_MODELS = ("vae",)
+# Models trained elsewhere, audited here (faceaudit.study.audited): a model file, or prediction files.
+AUDITED_MODELS = ("external", "imported")
 # What an experiment's `model:` may name.
-EXPERIMENT_MODELS = (*OWN_CLASSIFIERS, *GENERATIVE_MODELS, *BACKBONES)
+EXPERIMENT_MODELS = (*OWN_CLASSIFIERS, *GENERATIVE_MODELS, *BACKBONES, *AUDITED_MODELS)
 # The sine-wave comparison's models (faceaudit.models.sequence); not for experiments.
 SEQUENCE_MODELS = ("sequence_mlp", "lstm", "gru")
 

@@ -2,10 +2,10 @@
 `<experiment>__external`) or prediction files made elsewhere (`model: imported`, run `<experiment>__imported`).
 Nothing trains them; from their predictions on they are evaluated, audited and reported like trained runs."""
 
+from faceaudit.catalog import AUDITED_MODELS
 from faceaudit.labels import NUMERIC, eval_set_label, eval_set_source
 
-EXTERNAL, IMPORTED = "external", "imported"
-AUDITED_MODELS = (EXTERNAL, IMPORTED)
+EXTERNAL, IMPORTED = AUDITED_MODELS
 # The run name's marker: `<experiment>__external`, `<experiment>__imported` (the workflow tells these runs from
 # trained ones by their names' shape, as it does `<run>__post_<name>`).
 AUDITED_SUFFIXES = {EXTERNAL: "__external", IMPORTED: "__imported"}

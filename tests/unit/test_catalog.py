@@ -51,9 +51,12 @@ def test_the_schemas_models_are_the_catalogs():
 
 def test_each_model_familys_keys_apply_to_the_catalogs_models_of_that_family():
     families = {frozenset(models) for models in branch_properties(EXPERIMENT, "model")}
-    expected = (catalog.CLASSIFIERS, catalog.BACKBONES, catalog.GENERATIVE_MODELS)
+    audited = [(model,) for model in catalog.AUDITED_MODELS]  # one branch each: a model file, prediction files
+    expected = (catalog.CLASSIFIERS, catalog.BACKBONES, catalog.GENERATIVE_MODELS, *audited)
     assert families == {frozenset(models) for models in expected}
-    assert set(catalog.CLASSIFIERS) | set(catalog.GENERATIVE_MODELS) == set(catalog.EXPERIMENT_MODELS)
+    assert set(catalog.CLASSIFIERS) | set(catalog.GENERATIVE_MODELS) | set(catalog.AUDITED_MODELS) == set(
+        catalog.EXPERIMENT_MODELS
+    )
 
 
 def test_the_schemas_layouts_and_their_settings_blocks_are_the_catalogs():
