@@ -21,6 +21,12 @@ UNCERTAINTY = (
     "much it would move with another training run."
 )
 
+AUDITED_UNCERTAINTY = (
+    "Every figure comes from one model trained elsewhere. Confidence intervals are 95% bootstrap intervals over the "
+    "evaluation set's rows: they show how much a figure would move with another sample of test images; how much it "
+    "would move with another training run of that model this audit cannot tell."
+)
+
 SEEDS_UNCERTAINTY = (
     "The figures above come from this one training run; the variance across its configuration's seeds is given "
     "below. Confidence intervals of this run are 95% bootstrap intervals over the evaluation set's rows; those across "
@@ -247,7 +253,7 @@ def model_card(
         "metric_lines": metric_lines,
         "findings": findings,
         "limitations": LIMITATIONS,
-        "uncertainty": SEEDS_UNCERTAINTY if seed_lines else UNCERTAINTY,
+        "uncertainty": AUDITED_UNCERTAINTY if is_audited_run(run) else SEEDS_UNCERTAINTY if seed_lines else UNCERTAINTY,
         "seed_lines": seed_lines or [],
     }
 
