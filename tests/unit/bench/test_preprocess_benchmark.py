@@ -16,3 +16,8 @@ def test_it_prints_the_share_of_the_floor_and_the_scaling_efficiency(capsys):
         assert figures["scaling_efficiency"] == pytest.approx(figures["all_cores"] / (2 * figures["one_core"]))
         assert f"= {figures['of_floor']:.0%} of that floor (goal >= 90%)" in printed
         assert f"scaling efficiency {figures['scaling_efficiency']:.0%} (goal >= 85%)" in printed
+        assert f"in CPU time {figures['of_floor_cpu']:.0%}" in printed
+        steps = figures["cpu_microseconds_per_image"]
+        assert list(steps) == ["decode", "resize", "rest of load_image", "writing"] and steps["decode"] > 0
+        assert f"CPU microseconds per image on 1 core: decode {steps['decode']:.0f}, resize" in printed
+    assert printed.count("load average") == 2

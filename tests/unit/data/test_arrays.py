@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from faceaudit.data import arrays
 from faceaudit.data.arrays import read_split, write_split
 from faceaudit.data.images import load_image
 from faceaudit.training.inputs import encode_labels, make_dataset
@@ -201,6 +202,20 @@ def test_write_split_with_several_workers_gives_the_same_array(tmp_path, manifes
     assert len(np.load(tmp_path / "three.npy")) == 120
 
 
+def test_every_row_holds_the_image_load_image_gives_across_chunks_and_partial_write_buffers(
+    tmp_path, manifest_on_disk, monkeypatch
+):
+    # A buffer that holds 1.3 images of 16x16x3 bytes: images written across buffer flushes land in their own rows.
+    monkeypatch.setattr(arrays, "WRITE_BUFFER_BYTES", 1000)
+    many = pd.concat([manifest_on_disk] * 10, ignore_index=True)  # 40 train rows: chunks of 16 start at rows 0, 16, 32
+    for workers in (1, 2):
+        write_split(many, tmp_path, "train", 16, "rgb", tmp_path / "rows.npy", tmp_path / "rows.csv", workers=workers)
+
+        images, rows = read_split(tmp_path / "rows.npy", tmp_path / "rows.csv")
+        expected = np.stack([load_image(tmp_path / path, 16, "rgb") for path in rows["path"]])
+        np.testing.assert_array_equal(images, expected)
+
+
 @pytest.fixture
 def small_disk(tmp_path):
     """A real 1 MB filesystem (tmpfs), as full as a real full disk gets; needs root (CI runs as root)."""
@@ -249,7 +264,7 @@ def test_a_worker_that_dies_stops_preprocessing_instead_of_hanging(tmp_path):
     )
     try:
         workers = wait_for_children(process.pid)
-        os.kill(workers[0], signal.SIGKILL)  # what SIGBUS on a full memory-mapped disk does to a worker
+        os.kill(workers[0], signal.SIGKILL)  # what the out-of-memory killer does to a worker
         _, stderr = process.communicate(timeout=120)
     finally:
         process.kill()

@@ -11,6 +11,10 @@ from faceaudit.data.images import load_image
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 EXIF_ORIENTATION = 0x0112
 ROTATE_90_CLOCKWISE = 6  # EXIF: turn the stored pixels 90 degrees clockwise to display them
+XMP_ORIENTATION = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="{}"/></rdf:RDF></x:xmpmeta>'
+)
 
 
 def write_16_bit_png(path: Path, levels: list[int]) -> Path:
@@ -22,15 +26,16 @@ def write_16_bit_png(path: Path, levels: list[int]) -> Path:
     return path
 
 
-def write_sideways_jpeg(path: Path, orientation: int | None) -> Path:
-    """Stored as a landscape picture, left half red and right half blue, with an EXIF orientation tag."""
+def write_sideways_jpeg(path: Path, orientation: int | None, xmp_orientation: int | None = None) -> Path:
+    """Stored as a landscape picture, left half red and right half blue, with an EXIF orientation tag or an XMP one."""
     pixels = np.zeros((40, 80, 3), dtype=np.uint8)
     pixels[:, :40] = RED
     pixels[:, 40:] = BLUE
     exif = Image.Exif()
-    if orientation is not None:
+    if orientation is not None:  # None: no EXIF block at all
         exif[EXIF_ORIENTATION] = orientation
-    Image.fromarray(pixels).save(path, format="JPEG", quality=95, exif=exif)
+    xmp = b"" if xmp_orientation is None else XMP_ORIENTATION.format(xmp_orientation).encode()
+    Image.fromarray(pixels).save(path, format="JPEG", quality=95, exif=exif if orientation else b"", xmp=xmp)
     return path
 
 
@@ -71,3 +76,14 @@ def test_a_jpeg_without_orientation_is_left_as_stored(tmp_path):
 
         np.testing.assert_allclose(image[:, :8].mean(axis=(0, 1)), RED, atol=15)
         np.testing.assert_allclose(image[:, -8:].mean(axis=(0, 1)), BLUE, atol=15)
+
+
+def test_an_orientation_kept_only_in_xmp_turns_the_picture_upright_too(tmp_path):
+    path = write_sideways_jpeg(tmp_path / "edited.jpg", orientation=None, xmp_orientation=ROTATE_90_CLOCKWISE)
+    with Image.open(path) as written:
+        assert "exif" not in written.info and b"tiff:Orientation" in written.info["xmp"]
+
+    image = load_image(path, 32, "rgb")
+
+    np.testing.assert_allclose(image[:8].mean(axis=(0, 1)), RED, atol=15)
+    np.testing.assert_allclose(image[-8:].mean(axis=(0, 1)), BLUE, atol=15)
