@@ -8,6 +8,7 @@ one process. Prints both times and the ratio study / plain (issue 15: at most 1.
 
 import argparse
 import copy
+import resource
 import statistics
 import subprocess
 import sys
@@ -23,6 +24,7 @@ EXPERIMENT = "gender_small_cnn"  # an experiment of the default study, whose set
 BATCH_SIZES = [16, 32, 64, 128, 256]
 EPOCHS = [1, 2, 3, 4]
 CHAIN_LENGTH = 5
+SEEDING_KEYS = ("seeds", "repeats")
 
 PLAIN_SNAKEFILE = """\
 RUNS = [f"run{{index:05d}}" for index in range({runs})]
@@ -78,6 +80,9 @@ def write_study(folder: Path, runs: int) -> Path:
     """The default config with one experiment whose grid has `runs` points, as folder/config/config.yaml."""
     default = yaml.safe_load(DEFAULT_CONFIG.read_text())
     experiment = copy.deepcopy(default["experiments"][EXPERIMENT]) | {"grid": grid_for(runs)}
+    # One run per grid point, as the plain Snakefile has: seeds would multiply the runs (and add seed aggregates).
+    for seeding in SEEDING_KEYS:
+        experiment.pop(seeding, None)
     study = {**default, "experiments": {EXPERIMENT: experiment}}
     (folder / "config").mkdir(parents=True, exist_ok=True)
     (folder / "config" / "config.yaml").write_text(yaml.safe_dump(study, sort_keys=False))
@@ -91,15 +96,23 @@ def write_plain_workflow(folder: Path, runs: int) -> Path:
     return folder / "Snakefile"
 
 
-def dry_run_seconds(snakefile: Path, workdir: Path) -> tuple[float, int]:
-    """Seconds that `snakemake -n --quiet` takes (a process of its own, as a user runs it) and its job count."""
+def dry_run_seconds(snakefile: Path, workdir: Path) -> tuple[float, float, int]:
+    """Seconds that `snakemake -n --quiet` takes (a process of its own, as a user runs it), the CPU seconds it used
+    (user + system: what other jobs on the machine change least) and its job count."""
     command = [sys.executable, "-m", "snakemake", "-n", "--quiet", "rules", "-s", str(snakefile), "-d", str(workdir)]
+    cpu_before = children_cpu_seconds()
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    cpu_seconds = children_cpu_seconds() - cpu_before
     if result.returncode != 0:
         raise RuntimeError(f"snakemake -n failed for {snakefile}:\n{result.stdout[-2000:]}{result.stderr[-4000:]}")
-    return seconds, planned_jobs(result.stdout + result.stderr)
+    return seconds, cpu_seconds, planned_jobs(result.stdout + result.stderr)
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def planned_jobs(output: str) -> int:
@@ -121,12 +134,15 @@ def run_benchmark(runs: int, repeats: int, folder: Path) -> dict:
         "startup": (write_plain_workflow(folder / "startup", 1), folder / "startup"),
     }
     timings = {name: [] for name in workflows}
+    cpu_timings = {name: [] for name in workflows}
     jobs = {}
     for _ in range(repeats):
         for name, (snakefile, workdir) in workflows.items():
-            seconds, jobs[name] = dry_run_seconds(snakefile, workdir)
+            seconds, cpu_seconds, jobs[name] = dry_run_seconds(snakefile, workdir)
             timings[name].append(seconds)
+            cpu_timings[name].append(cpu_seconds)
     seconds = {name: statistics.median(times) for name, times in timings.items()}
+    cpu = {name: statistics.median(times) for name, times in cpu_timings.items()}
     return {
         "runs": runs,
         "repeats": repeats,
@@ -138,6 +154,10 @@ def run_benchmark(runs: int, repeats: int, folder: Path) -> dict:
         "ratio": seconds["study"] / seconds["plain"],
         "ratio_after_startup": (seconds["study"] - seconds["startup"])
         / max(seconds["plain"] - seconds["startup"], 1e-3),
+        "study_cpu_seconds": cpu["study"],
+        "plain_cpu_seconds": cpu["plain"],
+        "startup_cpu_seconds": cpu["startup"],
+        "cpu_ratio": cpu["study"] / max(cpu["plain"], 1e-3),
     }
 
 
@@ -151,6 +171,9 @@ def format_figures(figures: dict) -> str:
             f"  startup          {figures['startup_seconds']:7.1f} s  (a plain Snakefile of 1 run)",
             f"  ratio study / plain: {figures['ratio']:.2f}",
             f"  ratio after startup (study - startup) / (plain - startup): {figures['ratio_after_startup']:.2f}",
+            f"  CPU seconds (user + system; steadier than wall time on a busy machine): study "
+            f"{figures['study_cpu_seconds']:.1f}, plain {figures['plain_cpu_seconds']:.1f}, startup "
+            f"{figures['startup_cpu_seconds']:.1f}; ratio study / plain {figures['cpu_ratio']:.2f}",
         ]
     )
 

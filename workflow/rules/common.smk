@@ -1,4 +1,5 @@
 import functools
+import os
 import re
 import shutil
 import types
@@ -70,10 +71,17 @@ onstart:
 
 
 def get_final_output():
-    """The report's index and every run page. Asking for the pages too matters: a job whose outputs include a file
-    without metadata (the page of a run just added) skips Snakemake's params and input-set checks, so with the index
-    alone an added experiment would leave the report stale ("Nothing to be done")."""
-    return [rules.report.output.index, *rules.report.output.run_pages]
+    """The report's index and, once it exists, every run page that does not. Asking for a missing page matters: a job
+    whose outputs include a file without metadata (the page of a run just added) skips Snakemake's params and
+    input-set checks, and Snakemake looks for missing outputs only among the files asked for, so with the index alone
+    an added experiment would leave the report stale ("Nothing to be done"). Asking for the other pages changes
+    nothing (a page that exists is not missing; without the index the report runs anyway) but costs planning time
+    that grows with the square of the runs: Snakemake compares each file asked of a job with every one of the job's
+    inputs (about ten per run for the report; issue 15)."""
+    index = rules.report.output.index
+    if not os.path.exists(index):
+        return [index]
+    return [index, *(page for page in rules.report.output.run_pages if not os.path.exists(page))]
 
 
 def datasets_with_layout(layout):
@@ -172,7 +180,14 @@ def preprocessed_outputs(folder):
 
 def preprocessed_files(run, dataset=None):
     """The preprocessed splits a run reads: its own dataset's, or another dataset's at the run's size and colour."""
-    wildcards = {"dataset": dataset or run["dataset"], "size": run["image_size"], "color": run["color"]}
+    return preprocess_job_files(dataset or run["dataset"], run["image_size"], run["color"])
+
+
+@functools.cache
+def preprocess_job_files(dataset, size, color):
+    """The preprocess job's files, built once per dataset, size and colour that runs share (not once per job).
+    Callers build their own dict from it: the cached one is never changed."""
+    wildcards = {"dataset": dataset, "size": size, "color": color}
     return {key: pattern.format(**wildcards) for key, pattern in rules.preprocess.output.items()}
 
 

@@ -4,7 +4,11 @@ and the study still refuses a run it does not define (run names are matched by s
 import subprocess
 import sys
 
+import yaml
+
+from faceaudit import study
 from faceaudit.bench.planning import REPO, grid_for, run_benchmark, write_study
+from faceaudit.study.validation import validate_config
 
 
 def test_grid_has_exactly_the_runs_asked_for():
@@ -12,6 +16,15 @@ def test_grid_has_exactly_the_runs_asked_for():
         grid = grid_for(runs)
         assert len(grid["learning_rate"]) * len(grid["batch_size"]) * len(grid["epochs"]) == runs
     assert (len(grid_for(2000)["batch_size"]), len(grid_for(2000)["epochs"])) == (5, 4)
+
+
+def test_the_study_has_one_run_per_grid_point_though_its_experiment_has_seeds(tmp_path):
+    """The benchmark's experiment is copied from the default study, where it has seeds (`repeats: 3` today): three
+    runs per grid point would compare three times the runs against the plain Snakefile."""
+    config = yaml.safe_load((write_study(tmp_path, runs=20) / "config" / "config.yaml").read_text())
+    validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
+
+    assert len(study.classifier_runs(study.expand_runs(config))) == 20
 
 
 def test_both_workflows_plan_the_same_number_of_runs(tmp_path):
@@ -23,6 +36,7 @@ def test_both_workflows_plan_the_same_number_of_runs(tmp_path):
     assert figures["study_jobs"] > 7 * 2
     assert figures["ratio"] == figures["study_seconds"] / figures["plain_seconds"]
     assert min(figures["study_seconds"], figures["plain_seconds"], figures["startup_seconds"]) > 0
+    assert min(figures["study_cpu_seconds"], figures["plain_cpu_seconds"], figures["startup_cpu_seconds"]) > 0
 
 
 def test_a_run_the_study_does_not_define_is_refused_with_its_name(tmp_path):
