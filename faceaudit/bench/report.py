@@ -5,13 +5,16 @@ its run.json (with compute accounting), training-curves PNG, and per eval set me
 thresholds) and worst-subgroups JSON and their figures; one dataset's manifest and rejects. The JSON comes from the
 real evaluation functions on a few drawn prediction tables (a run takes one of them: drawing and auditing 500 tables
 would time the audit, not the report), the figures from the real plotting functions once, copied per run. Then
-times write_report (index + one page per run) and prints the figure; --profile also prints where the time went.
+times write_report (index + one page per run) and prints the figure with the machine's load; --profile also prints
+where the time went (in one process: the run pages are then not spread over worker processes).
 """
 
 import argparse
 import cProfile
 import json
+import os
 import pstats
+import resource
 import shutil
 import tempfile
 import time
@@ -242,7 +245,7 @@ def study_config() -> dict:
     }
 
 
-def time_report(runs: int, distinct: int, profile: bool) -> None:
+def time_report(runs: int, distinct: int, profile: bool, workers: int = 1) -> None:
     with tempfile.TemporaryDirectory(prefix="faceaudit-bench-report-") as folder:
         root = Path(folder)
         started = time.perf_counter()
@@ -254,21 +257,32 @@ def time_report(runs: int, distinct: int, profile: bool) -> None:
             f"written in {time.perf_counter() - started:.1f} s"
         )
         arguments = (specs, study_config(), {"python": "3.11"}, files, root / "report")
+        options = {"workers": 1 if profile else workers}
         profiler = cProfile.Profile() if profile else None
+        load = os.getloadavg()[0]
+        cpu_started = cpu_seconds()
         started = time.perf_counter()
         if profiler:
-            profiler.runcall(write_report, *arguments)
+            profiler.runcall(write_report, *arguments, **options)
         else:
-            write_report(*arguments)
+            write_report(*arguments, **options)
         seconds = time.perf_counter() - started
+        cpu = cpu_seconds() - cpu_started
         index = (root / "report/index.html").stat().st_size
         pages = len(list((root / "report/runs").glob("*.html")))
         print(
             f"write_report: {seconds:.1f} s for {runs} runs (index.html {index / 1e6:.1f} MB, {pages} run pages; "
-            f"goal: at most 30 s)"
+            f"goal: at most 30 s); {cpu:.1f} CPU seconds, {options['workers']} page-writing process(es) on "
+            f"{len(os.sched_getaffinity(0))} usable cores, load average {load:.1f} at the start"
         )
         if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats("faceaudit/report", 20)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished worker processes, user and system."""
+    own, workers = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 
 
 def main() -> None:
@@ -276,8 +290,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--distinct", type=int, default=6, help="drawn prediction tables the runs' results come from")
     parser.add_argument("--profile", action="store_true", help="also print where write_report spends its time")
+    parser.add_argument("--workers", type=int, default=1, help="processes that write the run pages")
     arguments = parser.parse_args()
-    time_report(arguments.runs, arguments.distinct, arguments.profile)
+    time_report(arguments.runs, arguments.distinct, arguments.profile, arguments.workers)
 
 
 if __name__ == "__main__":

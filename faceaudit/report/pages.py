@@ -38,7 +38,7 @@ def write_report(
     vae_runs: dict | None = None,
     user_config: dict | None = None,
     seeds: dict | None = None,
-    workers: int | None = None,
+    workers: int = 1,
 ) -> None:
     """Write out_dir/index.html and out_dir/runs/<run>.html from the files the workflow produced.
 
@@ -46,7 +46,7 @@ def write_report(
     the sine-wave comparison's files where `sequence_comparison` is enabled. Only these files are read.
     `config` is the study's config with the schema's defaults filled in, `user_config` what the user's config
     files set (None: not known, the whole config is shown as set). `workers`: processes that write the run pages
-    (None: one per usable core where there are enough pages, render.write_all).
+    (render.write_all; more than one only pays where that many cores are free).
     """
     results = {name: load_run(files["runs"][name]) for name in runs}
     datasets = {name: load_dataset(dataset_files) for name, dataset_files in files["datasets"].items()}

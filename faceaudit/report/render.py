@@ -4,7 +4,7 @@
 Templates do all the markup and, with autoescape on, all the escaping; Python hands them plain dicts and lists.
 """
 
-import os
+import gc
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -65,26 +65,20 @@ def write_page(path: Path, template: str, context: dict) -> None:
     Path(path).write_text(render(template, context))
 
 
-# Below this many pages per worker, starting worker processes costs more than it saves.
-PAGES_PER_WORKER = 50
-
-
-def usable_cores() -> int:
-    """The CPUs this process may run on (a SLURM job's or taskset's share, not the whole node)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def write_all(write: Callable, pages: list[tuple], workers: int | None = None) -> None:
-    """Call write(*arguments) for each page's arguments: in `workers` processes (None: one per usable core, at most
-    one per PAGES_PER_WORKER pages), or here where that is one. `write` and its arguments must be picklable; a
-    page that fails raises its error here."""
-    if workers is None:
-        workers = min(usable_cores(), len(pages) // PAGES_PER_WORKER)
+def write_all(write: Callable, pages: list[tuple], workers: int = 1) -> None:
+    """Call write(*arguments) for each page's arguments, here or, with `workers` above one, in that many processes
+    (`write` and its arguments must then be picklable; a page that fails raises its error here). On a machine whose
+    cores are busy with other jobs, one process is faster: the workers' start-up and the copying of each page's
+    results cost more CPU time than they spread."""
     if workers <= 1:
         for arguments in pages:
             write(*arguments)
         return
     chunk = max(1, len(pages) // (workers * 8))  # few round trips, yet an even share at the end
-    with ProcessPoolExecutor(workers) as pool:
-        for _ in pool.map(write, *zip(*pages, strict=True), chunksize=chunk):
-            pass
+    gc.freeze()  # forked workers then leave the parent's objects alone instead of copying them to collect garbage
+    try:
+        with ProcessPoolExecutor(workers) as pool:
+            for _ in pool.map(write, *zip(*pages, strict=True), chunksize=chunk):
+                pass
+    finally:
+        gc.unfreeze()
