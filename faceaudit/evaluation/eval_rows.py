@@ -57,3 +57,22 @@ def imported_rejects(imported, truth_rejects: pd.DataFrame) -> pd.DataFrame:
     if not tables:
         return empty_rejects()
     return pd.concat(tables, ignore_index=True)[REJECT_COLUMNS]
+
+
+def read_eval_set(images_path, rows_path, eval_set: str, evaluation: dict) -> tuple:
+    """The eval set's images and rows, true labels in the run's classes (map_true_labels), and the rows left out;
+    an error naming the eval set where none is left."""
+    from faceaudit.data.arrays import read_split
+    from faceaudit.evaluation.predictions import require_examples
+
+    images, rows = read_split(images_path, rows_path)
+    rows, keep, rejects = map_true_labels(
+        rows, evaluation["targets"], evaluation["label_maps"], evaluation["label_maps_key"]
+    )
+    if len(rejects) and not keep.any():
+        raise ValueError(
+            f"eval set '{eval_set}': {evaluation['label_maps_key']} refuses or leaves out all {len(rejects)} of its "
+            f"rows (first: {rejects['reason'].iloc[0]}); map its classes onto the run's"
+        )
+    require_examples(images, eval_set, rows_path)
+    return (images if keep.all() else images[keep]), rows, rejects

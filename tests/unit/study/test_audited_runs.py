@@ -4,11 +4,12 @@ cross-dataset eval sets: what the config accepts, the runs it gives, and every r
 import copy
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from faceaudit.evaluation.eval_rows import map_true_labels
+from faceaudit.evaluation.eval_rows import map_true_labels, read_eval_set
 from faceaudit.external.models import SCALINGS
 from faceaudit.study import audited_runs, check_study, expand_runs
 from faceaudit.study.validation import validate_config
@@ -163,3 +164,21 @@ def test_the_fairface_published_model_config_is_one_imported_run_in_fairfaces_fo
     (run,) = audited_runs(config).values()
     assert run["run"] == "fairface_published__imported" and run["imported"]["format"] == "fairface"
     assert list(run["targets"]) == ["race", "gender", "age"] and run["eval_sets"] == ["test"]
+
+
+def test_an_eval_set_read_from_disk_keeps_the_images_of_the_rows_a_map_keeps(tmp_path):
+    images = np.arange(4, dtype=np.uint8).reshape(4, 1, 1, 1) * np.ones((1, 2, 2, 1), np.uint8)
+    np.save(tmp_path / "test.npy", images)
+    pd.DataFrame({"path": list("abcd"), "gender": ["woman", "x", "man", "woman"]}).to_csv(tmp_path / "test.csv", index=False)
+    evaluation = {
+        "targets": {"gender": ["Female", "Male"]},
+        "label_maps": {"gender": {"woman": "Female", "man": "Male"}},
+        "label_maps_key": "experiments.e.label_maps.others",
+    }
+    kept, rows, rejects = read_eval_set(tmp_path / "test.npy", tmp_path / "test.csv", "others-test", evaluation)
+    assert [int(image[0, 0, 0]) for image in kept] == [0, 2, 3] and list(rows["path"]) == ["a", "c", "d"]
+    assert list(rejects["id"]) == ["b"]
+
+    evaluation["label_maps"] = {"gender": {"woman": None, "man": None, "x": None}}
+    with pytest.raises(ValueError, match="eval set 'others-test': experiments.e.label_maps.others refuses or leaves"):
+        read_eval_set(tmp_path / "test.npy", tmp_path / "test.csv", "others-test", evaluation)
