@@ -354,9 +354,10 @@ def datasets_in_report():
 
 
 def get_report_inputs(wildcards):
-    """The report's files as named lists, each in a fixed order that the report script relies on: run_info and
-    curves one per run (EVALUATED_RUNS order); metrics, fairness, figures, group_figures, calibration, calibration_figures and
-    subgroups one per run and eval set (the run's eval-set order); manifests, rejects, repairs, samples and data_audits
+    """The report's files as named lists, each in a fixed order that the report script relies on: run_info one per
+    run (EVALUATED_RUNS order); metrics, fairness, figures, group_figures, calibration, calibration_figures, subgroups
+    and prediction_rejects one per run and eval set (the run's eval-set order); curves and galleries only where a run
+    has them (the report finds each by its path); manifests, rejects, repairs, samples and data_audits
     one per dataset (datasets_in_report(), the rule's `datasets` param); vae_run_info, vae_samples, vae_reconstructions
     one per VAE run (VAE_RUNS order); sequence_plot and sequence_scores one each when the sine-wave comparison is
     enabled, else none."""
