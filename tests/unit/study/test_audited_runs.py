@@ -169,7 +169,9 @@ def test_the_fairface_published_model_config_is_one_imported_run_in_fairfaces_fo
 def test_an_eval_set_read_from_disk_keeps_the_images_of_the_rows_a_map_keeps(tmp_path):
     images = np.arange(4, dtype=np.uint8).reshape(4, 1, 1, 1) * np.ones((1, 2, 2, 1), np.uint8)
     np.save(tmp_path / "test.npy", images)
-    pd.DataFrame({"path": list("abcd"), "gender": ["woman", "x", "man", "woman"]}).to_csv(tmp_path / "test.csv", index=False)
+    pd.DataFrame({"path": list("abcd"), "gender": ["woman", "x", "man", "woman"]}).to_csv(
+        tmp_path / "test.csv", index=False
+    )
     evaluation = {
         "targets": {"gender": ["Female", "Male"]},
         "label_maps": {"gender": {"woman": "Female", "man": "Male"}},
