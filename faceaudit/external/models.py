@@ -46,6 +46,7 @@ class ExternalModel:
     output_names: list[str]
     output_widths: list[int | None]
     predict_batch: Callable[[np.ndarray], list[np.ndarray]]
+    source: object = None  # what was loaded: the Keras model, or the SavedModel object (for run.json's description)
 
     def __call__(self, batch: np.ndarray) -> list[np.ndarray]:
         return self.predict_batch(batch)
@@ -81,7 +82,7 @@ def load_keras_file(path: Path, key: str) -> ExternalModel:
         return [np.asarray(output) for output in (outputs if isinstance(outputs, list | tuple) else [outputs])]
 
     widths = [output.shape[-1] for output in model.outputs]
-    return ExternalModel(str(path), tuple(model.input_shape), names, widths, predict_batch)
+    return ExternalModel(str(path), tuple(model.input_shape), names, widths, predict_batch, model)
 
 
 def unreadable_model_message(path: Path, key: str, error: Exception) -> str:
@@ -120,7 +121,7 @@ def load_saved_model(path: Path, key: str) -> ExternalModel:
         return [outputs[name].numpy() for name in names]
 
     widths = [signature.structured_outputs[name].shape[-1] for name in names]
-    return ExternalModel(str(path), tuple(input_spec.shape), names, widths, predict_batch)
+    return ExternalModel(str(path), tuple(input_spec.shape), names, widths, predict_batch, loaded)
 
 
 def output_sort_key(name: str) -> tuple:

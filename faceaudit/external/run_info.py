@@ -40,16 +40,10 @@ def model_description(path: Path) -> dict:
     """The model's parameter count and Keras summary; a SavedModel folder has no summary: its variables' sizes."""
     from faceaudit.external.models import load_external_model
 
-    load_external_model(path)  # refuses, naming the file, what cannot be audited
-    if path.is_dir():
-        import tensorflow as tf
-
-        variables = tf.saved_model.load(str(path)).variables
-        parameters = sum(variable.shape.num_elements() or 0 for variable in variables)
-        return {"parameters": int(parameters), "architecture": ""}
-    import keras
-
-    model = keras.models.load_model(path, compile=False)
-    lines = []
-    model.summary(print_fn=lambda line, **kwargs: lines.append(line))
-    return {"parameters": int(model.count_params()), "architecture": "\n".join(lines)}
+    model = load_external_model(path).source  # refuses, naming the file, what cannot be audited
+    if hasattr(model, "count_params"):
+        lines = []
+        model.summary(print_fn=lambda line, **kwargs: lines.append(line))
+        return {"parameters": int(model.count_params()), "architecture": "\n".join(lines)}
+    parameters = sum(variable.shape.num_elements() or 0 for variable in model.variables)
+    return {"parameters": int(parameters), "architecture": ""}
