@@ -2,8 +2,9 @@
 
     python tests/compare_study_results.py BEFORE_DIR AFTER_DIR
 
-Each directory is a Snakemake working directory that ran the study (it holds `results/`). Predictions, metrics,
-fairness, histories, the sine comparison's scores and the VAE's history must be equal byte for byte; run.json must be
+Each directory is a Snakemake working directory that ran the study (it holds `results/`). Predictions, the rows
+they leave out, metrics, fairness, calibration, subgroups, galleries, seed aggregates, histories, the sine comparison's
+scores and the VAE's history must be equal byte for byte; run.json must be
 equal apart from what describes the machine and the clock (timings, throughput, host, SLURM job). Prints one line per
 file that differs and exits with 1 if any does. Used to check that a refactoring changed no result.
 """
@@ -14,8 +15,13 @@ from pathlib import Path
 
 EQUAL_FILES = (
     "runs/*/predictions/*.csv",
+    "runs/*/rejects/*.csv",
     "runs/*/metrics/*.json",
     "runs/*/fairness/*.json",
+    "runs/*/calibration/*.json",
+    "runs/*/subgroups/*.json",
+    "runs/*/gallery/*.json",
+    "seeds/*/*.json",
     "runs/*/history.csv",
     "vae/*/history.csv",
     "sequence/*.json",
@@ -24,7 +30,7 @@ EQUAL_FILES = (
 )
 RUN_INFO_FILES = ("runs/*/run.json", "vae/*/run.json")
 # run.json keys that describe the machine or the clock, not the result.
-MACHINE_KEYS = {"training_seconds", "images_per_second", "host", "slurm_job_id"}
+MACHINE_KEYS = {"training_seconds", "images_per_second", "host", "slurm_job_id", "compute"}
 
 
 def differences(before: Path, after: Path) -> list[str]:

@@ -1,5 +1,6 @@
 """Shared fixtures: the tiny study that the end-to-end, browser and cluster tests run through the real workflow."""
 
+import copy
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +9,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 
 # Loaded from the YAML file so that a user can run the same study: snakemake --configfile tests/tiny_study.yaml
 TINY_STUDY = yaml.safe_load((REPO / "tests" / "tiny_study.yaml").read_text())
@@ -18,6 +20,18 @@ def run_snakemake(workdir: Path, *arguments: str) -> subprocess.CompletedProcess
     result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     return result
+
+
+def validated_study(study: dict | str) -> dict:
+    """A study config (a dict, or YAML text) as the workflow sees it: checked against the schema with its defaults
+    filled in, then checked across keys (study.check_study). The caller's dict is not changed."""
+    from faceaudit.study import check_study
+    from faceaudit.study.validation import validate_config
+
+    config = yaml.safe_load(study) if isinstance(study, str) else copy.deepcopy(study)
+    validate_config(config, SCHEMA)
+    check_study(config)
+    return config
 
 
 def write_config(workdir: Path, study: dict) -> None:

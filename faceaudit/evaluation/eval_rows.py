@@ -9,7 +9,7 @@ that leaves it out on purpose) or "missing" (an image of the eval set without a 
 import numpy as np
 import pandas as pd
 
-from faceaudit.external.label_maps import map_labels
+from faceaudit.label_maps import map_labels
 
 REJECT_COLUMNS = ["source", "row", "id", "reason", "kind"]
 

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from faceaudit.data.arrays import read_split
 from faceaudit.evaluation.metrics import label_indices, require_columns
 from faceaudit.labels import is_numeric
 
@@ -95,6 +98,30 @@ def rows_predicted(images: np.ndarray, rows: pd.DataFrame, predictions: pd.DataF
     if kept.all():
         return images, rows
     return images[kept], rows[kept].reset_index(drop=True)
+
+
+def write_gallery(
+    predictions_path: Path,
+    split: tuple[Path, Path],
+    evaluation: dict,
+    out_path: Path,
+    model=None,
+) -> None:
+    """The gallery of one eval set's predictions file, from its split's arrays and rows (`split`: images, rows);
+    `evaluation` holds the run's targets, sensitive attributes and `gallery` settings."""
+    images, rows = read_split(*split)
+    predictions = pd.read_csv(predictions_path, dtype={"path": str})
+    images, rows = rows_predicted(images, rows, predictions)
+    gallery = build_gallery(
+        predictions,
+        images,
+        rows,
+        evaluation["targets"],
+        evaluation["sensitive_attributes"],
+        GallerySettings(**evaluation["gallery"]),
+        model,
+    )
+    Path(out_path).write_text(json.dumps(gallery))
 
 
 def build_gallery(

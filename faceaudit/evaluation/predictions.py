@@ -26,7 +26,7 @@ def require_examples(images: np.ndarray, eval_set: str, rows_path: Path) -> None
 
 
 def predict_eval_set(
-    model_path: Path,
+    model,
     images: np.ndarray,
     rows: pd.DataFrame,
     targets: dict[str, list[str] | str],
@@ -34,10 +34,12 @@ def predict_eval_set(
     batch_size: int = 256,
 ) -> pd.DataFrame:
     """Enough per example to recompute every metric and fairness figure without the model: per class target its
-    class scores and predicted class, per numeric target the predicted number."""
-    import keras
+    class scores and predicted class, per numeric target the predicted number. `model`: a Keras model, or the path
+    of its file."""
+    if isinstance(model, str | Path):
+        import keras
 
-    model = keras.models.load_model(model_path)
+        model = keras.models.load_model(model)
     scores = model.predict(make_dataset(images, None, batch_size, shuffle=False), verbose=0)
     table = pd.DataFrame({"path": rows["path"]})
     for target, classes in targets.items():

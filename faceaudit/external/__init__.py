@@ -1,1 +1,1 @@
-"""Stage: audit what was made elsewhere. Imported prediction files, label maps, adapters for other tools' outputs."""
+"""Stage: audit what was made elsewhere. Imported prediction files, model files, adapters for other tools' outputs."""

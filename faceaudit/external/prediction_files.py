@@ -18,7 +18,7 @@ import pandas as pd
 
 from faceaudit.data.manifest import TooManyRejectsError
 from faceaudit.external.fairface_predict import read_fairface_predictions
-from faceaudit.external.label_maps import LabelMapResult, map_labels
+from faceaudit.label_maps import LabelMapResult, map_labels
 from faceaudit.labels import is_numeric
 
 DEFAULT_SETTINGS = {

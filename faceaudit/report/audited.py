@@ -1,7 +1,7 @@
 """What a run page says about a model trained elsewhere (faceaudit/study/audited.py), and about the rows of an eval
 set that a run's predictions leave out (faceaudit/evaluation/eval_rows.py)."""
 
-from faceaudit.study.audited import AUDITED_MODELS
+from faceaudit.study.kinds import AUDITED_KINDS, kind_of_run
 
 KIND_NAMES = {
     "rejected": "rejected (a value that does not fit)",
@@ -11,7 +11,8 @@ KIND_NAMES = {
 
 
 def is_audited_run(run: dict) -> bool:
-    return run["model"] in AUDITED_MODELS
+    """A model trained elsewhere: a model file or prediction files."""
+    return kind_of_run(run) in AUDITED_KINDS.values()
 
 
 def audited_details(run: dict, info: dict) -> dict:

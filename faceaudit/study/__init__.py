@@ -2,9 +2,9 @@
 
 from faceaudit.study.audited import audited_runs, eval_set_label_maps
 from faceaudit.study.checks import check_study
+from faceaudit.study.derived import derived_runs
 from faceaudit.study.runs import (
     classifier_runs,
-    derived_runs,
     expand_runs,
     positive_classes,
     seed_configurations,

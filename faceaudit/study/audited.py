@@ -3,12 +3,12 @@
 Nothing trains them; from their predictions on they are evaluated, audited and reported like trained runs."""
 
 from faceaudit.catalog import AUDITED_MODELS
+from faceaudit.label_maps import check_label_map
 from faceaudit.labels import NUMERIC, eval_set_label, eval_set_source
+from faceaudit.study.kinds import AUDITED_KINDS
+from faceaudit.study.runs import kept_classes, run_seed
 
 EXTERNAL, IMPORTED = AUDITED_MODELS
-# The run name's marker: `<experiment>__external`, `<experiment>__imported` (the workflow tells these runs from
-# trained ones by their names' shape, as it does `<run>__post_<name>`).
-AUDITED_SUFFIXES = {EXTERNAL: "__external", IMPORTED: "__imported"}
 
 
 def is_audited(experiment: dict) -> bool:
@@ -24,14 +24,12 @@ def audited_eval_sets(experiment: dict) -> list[str]:
 
 def audited_runs(config: dict) -> dict:
     """One run per experiment of a model trained elsewhere, keyed by `<experiment>__external|imported`."""
-    from faceaudit.study.runs import kept_classes, run_seed
-
     runs = {}
     for experiment_name, experiment in config["experiments"].items():
         if not is_audited(experiment):
             continue
         model = experiment["model"]
-        name = experiment_name + AUDITED_SUFFIXES[model]
+        name = experiment_name + AUDITED_KINDS[model].marker
         dataset = config["datasets"][experiment["dataset"]]
         runs[name] = {
             "run": name,
@@ -73,8 +71,6 @@ def eval_set_label_maps(experiment: dict, own_dataset: str, eval_set: str) -> di
 
 def check_audited_experiment(key: str, experiment: dict, datasets: dict) -> None:
     """What only a model trained elsewhere needs: targets, its eval sets' datasets, and maps that can work."""
-    from faceaudit.external.label_maps import check_label_map
-
     dataset = datasets[experiment["dataset"]]
     if not experiment["targets"]:
         raise ValueError(f"{key}.targets: a model trained elsewhere is audited on targets; list at least one")
@@ -113,8 +109,6 @@ def check_external_outputs(key: str, experiment: dict, dataset: dict) -> None:
 def check_eval_set_label_maps(key: str, experiment: dict, datasets: dict) -> None:
     """Each map is for a dataset an eval set reads and a label it has, and its targets are this experiment's
     classes (the classes of the target in the experiment's own dataset)."""
-    from faceaudit.external.label_maps import check_label_map
-
     own = datasets[experiment["dataset"]]
     read = {eval_set_source(experiment["dataset"], eval_set)[0] for eval_set in experiment_eval_sets(experiment)}
     for source, maps in experiment.get("label_maps", {}).items():

@@ -4,28 +4,16 @@ that only make sense together. Each raises ValueError naming the key."""
 from faceaudit.catalog import BACKBONES, MIN_IMAGE_SIZE, MULTI_TARGET_MODELS, STRATEGY_STEPS, output_kind
 from faceaudit.labels import NUMERIC, eval_set_source
 from faceaudit.study.audited import (
-    AUDITED_SUFFIXES,
     audited_eval_sets,
     check_audited_experiment,
     check_eval_set_label_maps,
     is_audited,
 )
+from faceaudit.study.derived import POST_PROCESSING_METHODS, post_processing_name, resolved_constraint
+from faceaudit.study.kinds import reserved_markers
 from faceaudit.study.names import check_class_names
-from faceaudit.study.runs import (
-    DERIVED_SEPARATOR,
-    POST_PROCESSING_METHODS,
-    kept_classes,
-    post_processing_name,
-    resolved_constraint,
-    seed_indices,
-)
+from faceaudit.study.runs import kept_classes, seed_indices
 from faceaudit.study.splits import check_split_use
-
-# Run-name parts that the workflow reads as a run's kind, so an experiment's own name may not hold them.
-RESERVED_MARKERS = {
-    DERIVED_SEPARATOR: "a post-processed run",
-    **{suffix: f"a run of `model: {model}`" for model, suffix in AUDITED_SUFFIXES.items()},
-}
 
 
 def check_study(config: dict) -> None:
@@ -105,7 +93,8 @@ def check_kept_classes(name: str, dataset: dict) -> None:
 
 def check_experiment(name: str, experiment: dict, datasets: dict) -> None:
     key = f"experiments.{name}"
-    for marker, meaning in RESERVED_MARKERS.items():
+    # Run-name parts that the workflow reads as a run's kind, so an experiment's own name may not hold them.
+    for marker, meaning in reserved_markers().items():
         if marker in name:
             raise ValueError(f"{key}: '{marker}' in a name marks {meaning}; rename the experiment")
     if experiment["dataset"] not in datasets:

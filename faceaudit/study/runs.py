@@ -15,7 +15,7 @@ from faceaudit.catalog import (
     model_family,
 )
 from faceaudit.labels import NUMERIC, eval_set_label
-from faceaudit.study.audited import is_audited
+from faceaudit.study.kinds import AUDITED_KINDS, GENERATIVE, TRAINED, runs_of_kind
 from faceaudit.study.spec import LossWeighting, Mitigation, ModelSelection, Resources, RunSpec, Step, TrainingSettings
 
 EARLY_STOPPING_DEFAULTS = {"patience": None, "monitor": "val_loss", "restore_best_weights": True}
@@ -28,7 +28,7 @@ def expand_runs(config: dict) -> dict[str, RunSpec]:
     trained elsewhere: study.audited_runs)."""
     runs = {}
     for experiment_name, experiment in config["experiments"].items():
-        if is_audited(experiment):
+        if experiment["model"] in AUDITED_KINDS:
             continue  # not trained here: audited_runs
         seeds = seed_indices(experiment_name, experiment)
         hyperparameter_grid = {key: values for key, values in experiment.get("grid", {}).items() if key != SEED}
@@ -265,7 +265,7 @@ def positive_classes(dataset: dict, targets: dict[str, list[str]]) -> dict[str, 
 
 
 def classifier_runs(runs: dict) -> dict:
-    return {name: run for name, run in runs.items() if run["model"] != "vae"}
+    return runs_of_kind(runs, TRAINED)
 
 
 def seed_configurations(runs: dict) -> dict[str, list[str]]:
@@ -279,90 +279,4 @@ def seed_configurations(runs: dict) -> dict[str, list[str]]:
 
 
 def vae_runs(runs: dict) -> dict:
-    return {name: run for name, run in runs.items() if run["model"] == "vae"}
-
-
-# Post-processing methods by config name: their constraints (the default first), what the derived run's predictions
-# file holds as the positive class's score, whether they need the attribute's privileged group, and their own keys.
-POST_PROCESSING_METHODS = {
-    "threshold_optimizer": {
-        "constraints": ["demographic_parity", "equalized_odds", "true_positive_rate_parity"],
-        "output": "decisions",
-        "needs_privileged_group": False,
-        "options": ["objective"],
-    },
-    "eq_odds": {
-        "constraints": ["equalized_odds"],
-        "output": "decisions",
-        "needs_privileged_group": True,
-        "options": [],
-    },
-    "calibrated_eq_odds": {
-        "constraints": ["weighted", "fpr", "fnr"],
-        "output": "scores",
-        "needs_privileged_group": True,
-        "options": [],
-    },
-    "reject_option": {
-        "constraints": ["statistical_parity", "average_odds", "equal_opportunity"],
-        "output": "decisions",
-        "needs_privileged_group": True,
-        "options": ["thresholds", "margins", "bound"],
-    },
-}
-DERIVED_SEPARATOR = "__post_"  # `<run>__post_<name>`: a run whose predictions are another run's, post-processed
-
-
-def post_processing_name(entry: dict) -> str:
-    """The entry's `name`, else its method, with the constraint appended where it is not the method's default:
-    eq_odds, threshold_optimizer_equalized_odds, reject_option_equal_opportunity."""
-    if entry.get("name"):
-        return entry["name"]
-    constraint = resolved_constraint(entry)
-    default = POST_PROCESSING_METHODS[entry["method"]]["constraints"][0]
-    return entry["method"] if constraint == default else f"{entry['method']}_{constraint}"
-
-
-def resolved_constraint(entry: dict) -> str:
-    return entry.get("constraint") or POST_PROCESSING_METHODS[entry["method"]]["constraints"][0]
-
-
-def derived_runs(config: dict, runs: dict[str, RunSpec]) -> dict[str, RunSpec]:
-    """The runs whose predictions come from other runs' saved scores: one per trained classifier run and entry of
-    its experiment's `post_processing`, named `<run>__post_<name>`. A seed's derived run is a seed of the derived
-    configuration `<configuration>__post_<name>`, so derived runs are aggregated across seeds like trained ones."""
-    derived = {}
-    for name, run in runs.items():
-        for entry in config["experiments"][run["experiment"]].get("post_processing", []):
-            derived_name = f"{name}{DERIVED_SEPARATOR}{post_processing_name(entry)}"
-            derived[derived_name] = derived_spec(derived_name, run, entry, config)
-    return derived
-
-
-def derived_spec(name: str, source: RunSpec, entry: dict, config: dict) -> RunSpec:
-    """The source run's spec (what the model is, for the report) with its own name, configuration and eval sets, and
-    the post-processing it stands for. It is fitted on the source's `val` predictions, so `val` is no eval set of it;
-    it has no training, no cluster resources, and no grid point (grid tables compare trained runs)."""
-    dataset = config["datasets"][source["dataset"]]
-    method = POST_PROCESSING_METHODS[entry["method"]]
-    target = entry.get("target") or next(iter(source["targets"]))
-    suffix = DERIVED_SEPARATOR + post_processing_name(entry)
-    spec = {key: value for key, value in source.items() if key not in ("training", "resources")}
-    return spec | {
-        "run": name,
-        "configuration": source["configuration"] + suffix,
-        "grid_point": {},
-        "eval_sets": [eval_set for eval_set in source["eval_sets"] if eval_set != "val"],
-        "post_processing": {
-            "method": entry["method"],
-            "constraint": resolved_constraint(entry),
-            "attribute": entry["attribute"],
-            "target": target,
-            "source_run": source["run"],
-            "positive_class": positive_classes(dataset, {target: source["targets"][target]})[target],
-            "privileged_group": dataset["privileged_groups"].get(entry["attribute"]),
-            "output": method["output"],
-            "seed": run_seed(config["seed"], name),
-            "options": {key: entry[key] for key in method["options"]},
-        },
-    }
+    return runs_of_kind(runs, GENERATIVE)

@@ -4,7 +4,8 @@ quantity without validation data. Splits that a dataset's own files decide (spli
 are only known when the manifest is built; predict then names an empty eval set."""
 
 from faceaudit.labels import eval_set_source
-from faceaudit.study.audited import experiment_eval_sets, is_audited
+from faceaudit.study.audited import experiment_eval_sets
+from faceaudit.study.kinds import kind_of_experiment
 from faceaudit.study.runs import EARLY_STOPPING_DEFAULTS
 
 # Layouts whose settings list a file per split: the splits listed are the dataset's own, the others are carved out.
@@ -41,7 +42,7 @@ def check_split_use(name: str, experiment: dict, datasets: dict) -> None:
     """Refuse an experiment that trains, evaluates or early-stops on a split its config leaves empty."""
     key, dataset_name = f"experiments.{name}", experiment["dataset"]
     own_empty = empty_splits(datasets[dataset_name])
-    if is_audited(experiment):  # nothing trains: only its eval sets need rows
+    if not kind_of_experiment(experiment).trains:  # a model trained elsewhere: only its eval sets need rows
         check_eval_sets_have_rows(key, experiment_eval_sets(experiment), dataset_name, datasets)
         return
     if "train" in own_empty:

@@ -145,7 +145,7 @@ CLUSTER_STUDY = {
 
 
 # The rules that the profile's `groups:` puts into one job per run.
-GROUPED_RULES = ("predict", "evaluate", "fairness", "calibration", "subgroups", "gallery", "training_curves")
+GROUPED_RULES = ("predict", "audit")
 
 
 @pytest.fixture(scope="module")

@@ -1,3 +1,70 @@
+def datasets_with_layout(layout):
+    return [name for name, dataset in config["datasets"].items() if dataset["layout"] == layout]
+
+
+def get_dataset_setting(key):
+    def setting(wildcards):
+        return config["datasets"][wildcards.dataset][key]
+
+    return setting
+
+
+def datasets_with_download():
+    return [name for name, dataset in config["datasets"].items() if dataset["download"]]
+
+
+def dataset_root(name):
+    """The folder that a dataset's manifest paths are relative to."""
+    if config["datasets"][name]["layout"] == "synthetic":
+        return f"resources/{name}"
+    return f"resources/{name}/data"
+
+
+def get_dataset_root(wildcards):
+    return dataset_root(wildcards.dataset)
+
+
+def get_dataset_source(wildcards):
+    """The files a dataset's adapter reads (for `synthetic`: what the generator wrote; else the downloaded data)."""
+    if config["datasets"][wildcards.dataset]["layout"] == "synthetic":
+        return {
+            "labels": f"resources/{wildcards.dataset}/labels.csv",
+            "images": f"resources/{wildcards.dataset}/images",
+        }
+    return {"data": dataset_root(wildcards.dataset)}
+
+
+def get_layout_settings(wildcards):
+    """The dataset's settings for its layout's adapter (none for `synthetic`, whose settings drive the generator)."""
+    dataset = config["datasets"][wildcards.dataset]
+    return {} if dataset["layout"] == "synthetic" else dataset[dataset["layout"]]
+
+
+def preprocessed_outputs(folder):
+    """The preprocess rule's files: {split}_images (.npy) and {split}_rows (.csv) for every split."""
+    return {
+        f"{split}_{kind}": f"{folder}/{split}.{extension}"
+        for split in labels.SPLITS
+        for kind, extension in (("images", "npy"), ("rows", "csv"))
+    }
+
+
+# The audit reads arrays that training needs anyway: the smallest size any run reads the dataset at (gray before
+# rgb), so it never decodes the images again; the hash and statistics work at any size of 8 px or more.
+def get_audit_arrays(wildcards):
+    sizes = [
+        (int(run["image_size"]), run["color"] == "rgb", run["color"])
+        for run in ALL_RUNS.values()
+        for eval_set in ["train", *run.get("eval_sets", [])]
+        if labels.eval_set_source(run["dataset"], eval_set)[0] == wildcards.dataset
+    ]
+    size, _, color = min(sizes, default=(32, False, "gray"))
+    return {
+        key: pattern.format(dataset=wildcards.dataset, size=size, color=color)
+        for key, pattern in rules.preprocess.output.items()
+    }
+
+
 # Data acquisition runs on the login node (compute nodes often have no internet).
 localrules:
     synthesize,

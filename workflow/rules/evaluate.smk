@@ -1,100 +1,96 @@
+def eval_set_dataset_and_split(wildcards):
+    """The dataset and split an eval set reads: the run's own, or another dataset's for a cross-dataset test."""
+    return labels.eval_set_source(get_run(wildcards)["dataset"], wildcards.eval_set)
+
+
+def get_eval_arrays(wildcards):
+    dataset, split = eval_set_dataset_and_split(wildcards)
+    files = preprocessed_files(get_run(wildcards), dataset)
+    return {
+        "model": rules.train.output.model.format(run=wildcards.run),
+        "images": files[f"{split}_images"],
+        "rows": files[f"{split}_rows"],
+    }
+
+
+def get_gradcam(wildcards):
+    """Whether the gallery has Grad-CAM heatmaps: for convolutional models (own CNNs and transfer backbones)."""
+    return catalog.model_family(get_run(wildcards)["model"]) in ("cnn", "transfer")
+
+
+def seed_runs(wildcards):
+    return study_name(SEED_CONFIGURATIONS, wildcards.configuration, "seeded configuration")
+
+
+def seed_wildcards(wildcards):
+    """The wildcards of the configuration's first seed run, for the functions that read a run's settings (all of a
+    configuration's seeds share dataset, targets and eval sets)."""
+    first = seed_runs(wildcards)[0]
+    return types.SimpleNamespace(run=first, eval_set=wildcards.eval_set)
+
+
+def get_seed_predictions(wildcards):
+    """Every seed's predictions of the eval set, in seed order (the order of the rule's `runs` param)."""
+    return [
+        rules.predict.output.predictions.format(run=name, eval_set=wildcards.eval_set) for name in seed_runs(wildcards)
+    ]
+
+
+def get_seed_evaluation_setting(*keys):
+    setting = get_evaluation_setting(*keys)
+    return lambda wildcards: setting(seed_wildcards(wildcards))
+
+
 rule predict:
     input:
         unpack(get_eval_arrays),
     output:
         predictions="results/runs/{run}/predictions/{eval_set}.csv",
         rejects=PREDICTION_REJECTS,
+        gallery=GALLERY,
     log:
         "logs/predict/{run}/{eval_set}.log",
     wildcard_constraints:
-        run=TRAINED_NAME,
+        run=run_names("trained"),
     params:
-        evaluation=get_evaluation_setting("targets", "sensitive_attributes", "label_maps", "label_maps_key"),
+        evaluation=get_evaluation_setting("targets", "sensitive_attributes", "label_maps", "label_maps_key", "gallery"),
+        gradcam=get_gradcam,
     script:
         "../scripts/predict.py"
 
 
-rule evaluate:
+# The whole audit of one eval set's predictions in one job: metrics, fairness, calibration and decision thresholds,
+# the subgroup search, and their figures (faceaudit.evaluation.audit).
+rule audit:
     input:
         predictions=rules.predict.output.predictions,
     output:
         metrics="results/runs/{run}/metrics/{eval_set}.json",
         figures=directory("results/runs/{run}/figures/{eval_set}"),
-    log:
-        "logs/evaluate/{run}/{eval_set}.log",
-    params:
-        evaluation=get_evaluation_setting("targets", "positive_classes", "ordinal_targets"),
-    script:
-        "../scripts/evaluate.py"
-
-
-rule fairness:
-    input:
-        predictions=rules.predict.output.predictions,
-    output:
         fairness="results/runs/{run}/fairness/{eval_set}.json",
-        figure="results/runs/{run}/figures/group_accuracy_{eval_set}.png",
+        group_figure="results/runs/{run}/figures/group_accuracy_{eval_set}.png",
+        calibration="results/runs/{run}/calibration/{eval_set}.json",
+        calibration_figures=directory("results/runs/{run}/figures/calibration_{eval_set}"),
+        subgroups="results/runs/{run}/subgroups/{eval_set}.json",
     log:
-        "logs/fairness/{run}/{eval_set}.log",
+        "logs/audit/{run}/{eval_set}.log",
+    benchmark:
+        "benchmarks/audit/{run}/{eval_set}.tsv"
     params:
         evaluation=get_evaluation_setting(
             "targets",
             "positive_classes",
+            "ordinal_targets",
             "sensitive_attributes",
             "intersections",
             "privileged_groups",
             "audit",
-            "ordinal_targets",
-        ),
-    script:
-        "../scripts/fairness.py"
-
-
-rule calibration:
-    input:
-        predictions=rules.predict.output.predictions,
-    output:
-        calibration="results/runs/{run}/calibration/{eval_set}.json",
-        figures=directory("results/runs/{run}/figures/calibration_{eval_set}"),
-    log:
-        "logs/calibration/{run}/{eval_set}.log",
-    params:
-        evaluation=get_evaluation_setting(
-            "targets",
-            "positive_classes",
-            "sensitive_attributes",
-            "intersections",
             "calibration_audit",
+            "scanned_attributes",
+            "subgroup_search",
         ),
     script:
-        "../scripts/calibration.py"
-
-
-rule subgroups:
-    input:
-        predictions=rules.predict.output.predictions,
-    output:
-        subgroups="results/runs/{run}/subgroups/{eval_set}.json",
-    log:
-        "logs/subgroups/{run}/{eval_set}.log",
-    benchmark:
-        "benchmarks/subgroups/{run}/{eval_set}.tsv"
-    params:
-        evaluation=get_evaluation_setting("targets", "scanned_attributes", "subgroup_search"),
-    script:
-        "../scripts/subgroups.py"
-
-
-rule training_curves:
-    input:
-        history=rules.train.output.history,
-        run_info=rules.train.output.run_info,
-    output:
-        figure="results/runs/{run}/figures/training_curves.png",
-    log:
-        "logs/training_curves/{run}.log",
-    script:
-        "../scripts/training_curves.py"
+        "../scripts/audit.py"
 
 
 # One configuration's seeds audited as one: per-seed values, spread, and intervals covering retraining and test rows.
@@ -117,17 +113,3 @@ rule aggregate_seeds:
         ),
     script:
         "../scripts/aggregate_seeds.py"
-
-
-# The faces behind the numbers: per group the most confident errors and, for convolutional models, Grad-CAM heatmaps.
-rule gallery:
-    input:
-        unpack(get_gallery_inputs),
-    output:
-        gallery="results/runs/{run}/gallery/{eval_set}.json",
-    log:
-        "logs/gallery/{run}/{eval_set}.log",
-    params:
-        evaluation=get_evaluation_setting("targets", "sensitive_attributes", "gallery"),
-    script:
-        "../scripts/gallery.py"

@@ -1,3 +1,16 @@
+def get_vae_run(wildcards):
+    return study_name(VAE_RUNS, wildcards.vae_run, "VAE run")
+
+
+def get_vae_training_params(wildcards):
+    return without_job_settings(get_vae_run(wildcards))
+
+
+def get_vae_arrays(wildcards):
+    files = preprocessed_files(get_vae_run(wildcards))
+    return {key: files[key] for key in ("train_images", "val_images")}
+
+
 # Generative models: a VAE per `model: vae` experiment, trained on its dataset's images.
 
 

@@ -1,7 +1,50 @@
-# Runs whose predictions come from elsewhere enter the chain at results/runs/<run>/predictions/<eval_set>.csv and
-# their own run.json; evaluate, fairness, calibration, subgroups, aggregate_seeds and the report then treat them like
-# trained runs. Their rules share output patterns with train and predict, and the run wildcard's shape keeps them
-# apart (DERIVED_NAME here, TRAINED_NAME there).
+def get_derived_run(wildcards):
+    return study_name(DERIVED_RUNS, wildcards.run, "post-processed run")
+
+
+def source_run(wildcards):
+    return get_derived_run(wildcards)["post_processing"]["source_run"]
+
+
+def get_post_processing_inputs(wildcards):
+    """The source run's validation predictions (made for this even where `val` is none of its eval sets) and its
+    run.json."""
+    source = source_run(wildcards)
+    return {
+        "val": rules.predict.output.predictions.format(run=source, eval_set="val"),
+        "source_info": rules.train.output.run_info.format(run=source),
+    }
+
+
+def get_post_processing_setting(wildcards):
+    return get_derived_run(wildcards)["post_processing"]
+
+
+def get_post_processed_classes(wildcards):
+    run = get_derived_run(wildcards)
+    return run["targets"][run["post_processing"]["target"]]
+
+
+def get_source_predictions(wildcards):
+    """The source run's predictions of one of the derived run's eval sets (not `val`, which fitted the method)."""
+    run = get_derived_run(wildcards)
+    if wildcards.eval_set not in run["eval_sets"]:
+        raise WorkflowError(
+            f"'{wildcards.eval_set}' is not an eval set of the post-processed run '{wildcards.run}' (its eval sets: "
+            f"{', '.join(run['eval_sets'])}; `val` fits the method and is not adjusted)"
+        )
+    return rules.predict.output.predictions.format(run=source_run(wildcards), eval_set=wildcards.eval_set)
+
+
+def get_source_rejects(wildcards):
+    """The rows the source run's predictions of the eval set leave out: the derived run leaves out the same."""
+    get_source_predictions(wildcards)  # refuses an eval set that the derived run does not have
+    return PREDICTION_REJECTS.format(run=source_run(wildcards), eval_set=wildcards.eval_set)
+
+
+# Post-processed runs (kinds.POST_PROCESSED) enter the chain at results/runs/<run>/predictions/<eval_set>.csv and
+# their own run.json; audit, aggregate_seeds and the report then treat them like trained runs. Their rules share
+# output patterns with train and predict, and the run wildcard's shape keeps them apart (run_names).
 
 
 # Fit a post-processing method on the source run's validation predictions (no retraining). run.json is the source's,
@@ -15,7 +58,7 @@ rule post_process:
     log:
         "logs/post_process/{run}.log",
     wildcard_constraints:
-        run=DERIVED_NAME,
+        run=run_names("post_processed"),
     params:
         post_processing=get_post_processing_setting,
         classes=get_post_processed_classes,
@@ -35,6 +78,6 @@ rule apply_post_processing:
     log:
         "logs/apply_post_processing/{run}/{eval_set}.log",
     wildcard_constraints:
-        run=DERIVED_NAME,
+        run=run_names("post_processed"),
     script:
         "../scripts/apply_post_processing.py"

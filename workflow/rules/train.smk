@@ -1,3 +1,12 @@
+def get_training_arrays(wildcards):
+    files = preprocessed_files(get_run(wildcards))
+    return {key: files[key] for key in ("train_images", "train_rows", "val_images", "val_rows")}
+
+
+def get_training_params(wildcards):
+    return without_job_settings(get_run(wildcards))
+
+
 rule train:
     input:
         unpack(get_training_arrays),
@@ -5,12 +14,13 @@ rule train:
         model="results/runs/{run}/model.keras",
         history="results/runs/{run}/history.csv",
         run_info="results/runs/{run}/run.json",
+        curves="results/runs/{run}/figures/training_curves.png",
     log:
         "logs/train/{run}.log",
     benchmark:
         "benchmarks/train/{run}.tsv"
     wildcard_constraints:
-        run=TRAINED_NAME,
+        run=run_names("trained"),
     threads: get_train_resource("threads")
     resources:
         gpu=get_train_resource("gpu"),

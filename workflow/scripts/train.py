@@ -3,6 +3,7 @@ from faceaudit.logs import redirect_output_to
 redirect_output_to(snakemake.log[0])
 
 from faceaudit.data.arrays import read_split
+from faceaudit.evaluation.plots import plot_training_curves
 from faceaudit.training.classifier import train_run
 
 train_run(
@@ -15,3 +16,4 @@ train_run(
     checkpoint_dir=snakemake.params.checkpoint_dir,
     threads=snakemake.threads,
 )
+plot_training_curves(snakemake.output.history, snakemake.output.curves, snakemake.output.run_info)

@@ -34,7 +34,7 @@ def drawn_predictions(seed: int, rows: int = 800, bias_against_b: float = 0.0) -
 
 
 def setting(method: str, constraint: str) -> dict:
-    """A derived run's `post_processing` spec (study.runs.derived_spec) for the drawn tables."""
+    """A derived run's `post_processing` spec (study.derived.derived_spec) for the drawn tables."""
     options = {
         "threshold_optimizer": {"objective": "accuracy_score"},
         "reject_option": {"thresholds": 20, "margins": 10, "bound": 0.05},

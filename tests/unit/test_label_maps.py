@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from faceaudit.external.label_maps import check_label_map, map_labels
+from faceaudit.label_maps import check_label_map, map_labels
 
 FAIRFACE_RACES = ["White", "Black", "Latino_Hispanic", "East Asian", "Southeast Asian", "Indian", "Middle Eastern"]
 FOUR_RACES = ["White", "Black", "Asian", "Indian"]

@@ -1,0 +1,107 @@
+"""The whole audit of one run's predictions of one eval set, in one process: metrics, fairness, calibration with the
+decision thresholds, and the subgroup search, each written to its own file with its figures (the `audit` rule).
+
+One job instead of four: the predictions are read once, and Python, pandas, matplotlib and aif360 start once."""
+
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from faceaudit.evaluation.calibration import audit_calibration
+from faceaudit.evaluation.calibration_plots import plot_calibration
+from faceaudit.evaluation.fairness import audit_fairness
+from faceaudit.evaluation.metrics import compute_metrics
+from faceaudit.evaluation.plots import plot_group_accuracy, plot_metrics
+from faceaudit.evaluation.subgroups import SearchSettings, find_subgroups, read_predictions
+from faceaudit.evaluation.thresholds import audit_thresholds
+
+# The audit's files, by the names the rule's outputs and the report use: JSON results, then figures.
+AUDIT_FILES = ("metrics", "fairness", "calibration", "subgroups")
+AUDIT_FIGURES = ("figures", "group_figure", "calibration_figures")
+
+
+def audit_eval_set(predictions_path: Path, evaluation: dict, outputs: dict) -> None:
+    """Write every audit file of one eval set's predictions. `evaluation` holds the run's settings for this eval set
+    (targets, groups, audit settings: the workflow's evaluation settings), `outputs` a path for each name in
+    AUDIT_FILES and AUDIT_FIGURES."""
+    predictions = read_audited_predictions(predictions_path)
+    metrics = audit_metrics(predictions.copy(), evaluation)
+    write_json(outputs["metrics"], metrics)
+    plot_metrics(metrics, Path(outputs["figures"]))
+    fairness = audit_group_fairness(predictions.copy(), evaluation)
+    write_json(outputs["fairness"], fairness)
+    plot_group_accuracy(fairness, Path(outputs["group_figure"]))
+    calibration, thresholds = audit_group_calibration(predictions.copy(), evaluation)
+    write_json(outputs["calibration"], {"calibration": calibration, "thresholds": thresholds})
+    plot_calibration(calibration, thresholds, Path(outputs["calibration_figures"]))
+    write_json(outputs["subgroups"], search_subgroups(predictions_path, evaluation))
+
+
+def read_audited_predictions(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"path": str})
+
+
+def write_json(path: Path, result: dict) -> None:
+    Path(path).write_text(json.dumps(result, indent=2))
+
+
+def audit_metrics(predictions: pd.DataFrame, evaluation: dict) -> dict:
+    return compute_metrics(
+        predictions, evaluation["targets"], evaluation["positive_classes"], evaluation.get("ordinal_targets", ())
+    )
+
+
+def audit_group_fairness(predictions: pd.DataFrame, evaluation: dict) -> dict:
+    audit = evaluation["audit"]
+    return audit_fairness(
+        predictions,
+        evaluation["targets"],
+        evaluation["sensitive_attributes"],
+        evaluation["positive_classes"],
+        intersections=evaluation["intersections"],
+        privileged_groups=evaluation["privileged_groups"],
+        resamples=audit["bootstrap_resamples"],
+        seed=audit["seed"],
+        min_group_size=audit["min_group_size"],
+        min_positives=audit["min_positives"],
+        multiple_comparisons=audit["multiple_comparisons"],
+        ordinal_targets=evaluation.get("ordinal_targets", ()),
+    )
+
+
+def audit_group_calibration(predictions: pd.DataFrame, evaluation: dict) -> tuple[dict, dict]:
+    groups = {
+        "targets": evaluation["targets"],
+        "sensitive_attributes": evaluation["sensitive_attributes"],
+        "positive_classes": evaluation["positive_classes"],
+        "intersections": evaluation["intersections"],
+    }
+    settings = evaluation["calibration_audit"]
+    calibration = audit_calibration(
+        predictions,
+        **groups,
+        bins=settings["calibration_bins"],
+        resamples=settings["bootstrap_resamples"],
+        seed=settings["seed"],
+    )
+    return calibration, audit_thresholds(predictions, **groups)
+
+
+def search_subgroups(predictions_path: Path, evaluation: dict) -> dict:
+    """The subgroup search reads every value as text (its own reader), and prints what it found to the log."""
+    started = time.perf_counter()
+    subgroups = find_subgroups(
+        read_predictions(predictions_path),
+        evaluation["targets"],
+        evaluation["scanned_attributes"],
+        SearchSettings.from_audit(evaluation["subgroup_search"]),
+        source=str(predictions_path),
+    )
+    print(f"subgroup search took {time.perf_counter() - started:.1f} s")
+    for target, found in subgroups["targets"].items():
+        print(f"{target}: {len(found['subgroups'])} subgroup(s) reported; {found['stopped'] or 'as many as asked for'}")
+    for target, reason in subgroups["skipped_targets"].items():
+        print(f"{target}: not searched ({reason})")
+    return subgroups
