@@ -172,7 +172,7 @@ def run_info(spec: dict, rng: np.random.Generator) -> dict:
     }
 
 
-def write_dataset(root: Path) -> dict:
+def write_dataset(root: Path) -> None:
     rng = np.random.default_rng(0)
     data = root / "data" / DATASET
     data.mkdir(parents=True)
@@ -188,11 +188,10 @@ def write_dataset(root: Path) -> dict:
     pd.DataFrame({"path": ["x.jpg"], "reason": ["undecodable image: cannot identify image file"]}).to_csv(
         data / "rejects.csv", index=False
     )
-    return {"manifests": [data / "manifest.csv"], "rejects": [data / "rejects.csv"]}
 
 
-def write_study(root: Path, runs: int, distinct: int) -> tuple[dict, dict]:
-    """The runs' specs and the report rule's named inputs for a study of `runs` runs written under root."""
+def write_study(root: Path, runs: int, distinct: int) -> dict:
+    """The runs' specs of a study of `runs` runs whose result files are written under root (a `results` folder)."""
     templates = []
     for seed in range(distinct):
         evaluation = evaluation_files(drawn_predictions(seed))
@@ -201,34 +200,28 @@ def write_study(root: Path, runs: int, distinct: int) -> tuple[dict, dict]:
         templates.append((evaluation, out))
     curves = write_curves(root / "drawn")
     rng = np.random.default_rng(1)
-    specs, inputs = {}, {key: [] for key in ("run_info", "curves", "metrics", "fairness", "figures", "group_figures")}
-    inputs |= {"calibration": [], "calibration_figures": [], "subgroups": []}
+    specs = {}
     for index in range(runs):
         spec = run_spec(index)
         run_dir = root / "runs" / spec["run"]
         (run_dir / "figures").mkdir(parents=True)
         (run_dir / "run.json").write_text(json.dumps(run_info(spec, rng), indent=2))
         shutil.copyfile(curves, run_dir / "figures/training_curves.png")
-        inputs["run_info"].append(run_dir / "run.json")
-        inputs["curves"].append(run_dir / "figures/training_curves.png")
         for position, eval_set in enumerate(EVAL_SETS):
             evaluation, figures = templates[(index + position) % distinct]
-            write_evaluation(run_dir, eval_set, evaluation, figures, inputs)
+            write_evaluation(run_dir, eval_set, evaluation, figures)
         specs[spec["run"]] = spec
-    return specs, inputs | write_dataset(root)
+    write_dataset(root)
+    return specs
 
 
-def write_evaluation(run_dir: Path, eval_set: str, evaluation: dict, figures: Path, inputs: dict) -> None:
+def write_evaluation(run_dir: Path, eval_set: str, evaluation: dict, figures: Path) -> None:
     for kind in ("metrics", "fairness", "calibration", "subgroups"):
         (run_dir / kind).mkdir(exist_ok=True)
         (run_dir / kind / f"{eval_set}.json").write_text(evaluation[f"{kind}.json"])
-        inputs[kind].append(run_dir / kind / f"{eval_set}.json")
     shutil.copytree(figures / "figures", run_dir / "figures" / eval_set)
     shutil.copytree(figures / "calibration_figures", run_dir / "figures" / f"calibration_{eval_set}")
     shutil.copyfile(figures / "group_accuracy.png", run_dir / "figures" / f"group_accuracy_{eval_set}.png")
-    inputs["figures"].append(run_dir / "figures" / eval_set)
-    inputs["calibration_figures"].append(run_dir / "figures" / f"calibration_{eval_set}")
-    inputs["group_figures"].append(run_dir / "figures" / f"group_accuracy_{eval_set}.png")
 
 
 def study_config() -> dict:
@@ -249,8 +242,8 @@ def time_report(runs: int, distinct: int, profile: bool, workers: int = 1) -> No
     with tempfile.TemporaryDirectory(prefix="faceaudit-bench-report-") as folder:
         root = Path(folder)
         started = time.perf_counter()
-        specs, inputs = write_study(root, runs, distinct)
-        files = report_files(inputs, specs, {}, [DATASET])
+        specs = write_study(root, runs, distinct)
+        files = report_files(specs, {}, [DATASET], root=root)
         size = sum(path.stat().st_size for path in (root / "runs").rglob("*") if path.is_file())
         print(
             f"result files of {runs} runs ({len(EVAL_SETS)} eval sets each): {size / 1e6:.0f} MB, "

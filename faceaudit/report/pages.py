@@ -43,7 +43,7 @@ def write_report(
 ) -> None:
     """Write out_dir/index.html and out_dir/runs/<run>.html from the files the workflow produced.
 
-    `files` says which file is which (results.report_files): per run, per eval set, per dataset, per VAE run, and
+    `files` says which file is which (study.result_files.report_files): per run, per eval set, per dataset, per VAE run, and
     the sine-wave comparison's files where `sequence_comparison` is enabled. Only these files are read.
     `config` is the study's config with the schema's defaults filled in, `user_config` what the user's config
     files set (None: not known, the whole config is shown as set). `workers`: processes that write the run pages

@@ -21,23 +21,6 @@ GAP_KINDS = {
 }
 
 
-def seed_aggregate_files(paths: list, configurations: dict[str, list[str]], runs: dict) -> dict:
-    """{configuration: {eval_set: path}} from the report's `seeds` input, in the order get_seed_aggregates lists them
-    (configurations in order, each with its first run's eval sets)."""
-    paths = [paths] if isinstance(paths, str | Path) else list(paths)
-    wanted = [
-        (configuration, eval_set)
-        for configuration, names in configurations.items()
-        for eval_set in runs[names[0]]["eval_sets"]
-    ]
-    if len(wanted) != len(paths):
-        raise ValueError(f"the report's input 'seeds' has {len(paths)} files for {len(wanted)} aggregates")
-    files = {}
-    for (configuration, eval_set), path in zip(wanted, paths):
-        files.setdefault(configuration, {})[eval_set] = Path(path)
-    return files
-
-
 def seeds_section(files: dict, configurations: dict[str, list[str]], runs: dict) -> list[dict]:
     """The report's seeds section: one entry per configuration trained with several seeds."""
     aggregates = {

@@ -3,6 +3,7 @@
 import base64
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -97,27 +98,11 @@ def write_data_dir(data_dir):
     pd.DataFrame(columns=["path", "reason"]).to_csv(faces / "rejects.csv", index=False)
 
 
-def report_inputs(data_dir, vae_runs: dict, vae_dir=None, sequence_dir=None) -> dict:
-    """The report's files as the report rule declares them (a study without classifier runs, dataset faces)."""
-    inputs = {"manifests": [data_dir / "faces/manifest.csv"], "rejects": [data_dir / "faces/rejects.csv"]}
-    inputs |= {
-        f"vae_{key}": [vae_dir / name / file for name in vae_runs]
-        for key, file in (
-            ("run_info", "run.json"),
-            ("samples", "samples.png"),
-            ("reconstructions", "reconstructions.png"),
-        )
-    }
-    if sequence_dir is not None:
-        inputs |= {
-            "sequence_plot": [sequence_dir / "sine_comparison.png"],
-            "sequence_scores": [sequence_dir / "sine_comparison.json"],
-        }
-    return report_files(inputs, {}, vae_runs, ["faces"])
-
-
 def test_report_shows_the_vae_and_the_sine_comparison(vae_dir, sequence_dir, tmp_path):
-    write_data_dir(tmp_path / "data")
+    results = tmp_path / "results"
+    write_data_dir(results / "data")
+    shutil.copytree(vae_dir / "faces_vae", results / "vae/faces_vae")
+    shutil.copytree(sequence_dir, results / "sequence")
     config = {
         "datasets": {"faces": {"layout": "synthetic", "labels": {"gender": ["Female", "Male"]}}},
         "sequence_comparison": {"enabled": True, "epochs": 1, "window_length": 10, "seed": 0},
@@ -127,7 +112,7 @@ def test_report_shows_the_vae_and_the_sine_comparison(vae_dir, sequence_dir, tmp
         {},
         config,
         {},
-        report_inputs(tmp_path / "data", vae_runs, vae_dir, sequence_dir),
+        report_files({}, vae_runs, ["faces"], sequence=True, root=results),
         tmp_path / "report",
         vae_runs=vae_runs,
     )
@@ -147,12 +132,13 @@ def test_report_shows_the_vae_and_the_sine_comparison(vae_dir, sequence_dir, tmp
 
 
 def test_report_without_vae_runs_or_sine_comparison_has_neither_section(tmp_path):
-    write_data_dir(tmp_path / "data")
+    write_data_dir(tmp_path / "results/data")
     config = {
         "datasets": {"faces": {"layout": "synthetic", "labels": {"gender": ["Female", "Male"]}}},
         "sequence_comparison": {"enabled": False, "epochs": 1, "window_length": 10, "seed": 0},
     }
-    write_report({}, config, {}, report_inputs(tmp_path / "data", {}), tmp_path / "report", vae_runs={})
+    files = report_files({}, {}, ["faces"], root=tmp_path / "results")
+    write_report({}, config, {}, files, tmp_path / "report", vae_runs={})
     index = (tmp_path / "report/index.html").read_text()
 
     assert not any(section in index for section in SECTIONS)

@@ -9,6 +9,14 @@ from snakemake.exceptions import WorkflowError
 from faceaudit import catalog, labels, study
 from faceaudit.evaluation.ordinal import ordinal_targets
 from faceaudit.study import kinds
+from faceaudit.study.result_files import (
+    VAE_FILES,
+    dataset_pattern,
+    run_pattern,
+    seed_aggregate_pattern,
+    sequence_path,
+    vae_pattern,
+)
 from faceaudit.study.validation import validate_config
 
 # snakemake.utils.validate (defaults filled in), with a short message naming the key instead of the schema dump.
@@ -100,22 +108,6 @@ def study_name(names, name, kind):
 
 def get_run(wildcards):
     return study_name(RUNS, wildcards.run, "classifier run")
-
-
-def vae_outputs(name):
-    return {key: f"results/vae/{name}/{file}" for key, file in VAE_FILES.items()}
-
-
-VAE_FILES = {
-    "model": "model.keras",
-    "history": "history.csv",
-    "run_info": "run.json",
-    "samples": "samples.png",
-    "reconstructions": "reconstructions.png",
-}
-
-
-SEQUENCE_FILES = {"plot": "results/sequence/sine_comparison.png", "scores": "results/sequence/sine_comparison.json"}
 
 
 def preprocessed_files(run, dataset=None):
@@ -214,12 +206,3 @@ def get_train_resource(name, get_spec=get_run):
 def run_names(*kind_names):
     """A wildcard constraint matching the names of runs of these kinds only."""
     return "|".join(f"(?:{kinds.name_pattern(kinds.KINDS_BY_NAME[name])})" for name in kind_names)
-
-
-# The rows of an eval set that a run's predictions leave out, with their reasons: written by every rule that writes
-# a predictions file (predict, predict_external, import_predictions, apply_post_processing).
-PREDICTION_REJECTS = "results/runs/{run}/rejects/{eval_set}.csv"
-
-
-# The faces behind the numbers, written with the predictions by the rules that run a model (predict, predict_external).
-GALLERY = "results/runs/{run}/gallery/{eval_set}.json"

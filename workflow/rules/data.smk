@@ -106,9 +106,9 @@ rule manifest:
     input:
         unpack(get_dataset_source),
     output:
-        manifest="results/data/{dataset}/manifest.csv",
-        rejects="results/data/{dataset}/rejects.csv",
-        repairs="results/data/{dataset}/repairs.csv",
+        manifest=dataset_pattern("manifest"),
+        rejects=dataset_pattern("rejects"),
+        repairs=dataset_pattern("repairs"),
     log:
         "logs/manifest/{dataset}.log",
     threads: config["data_threads"]
@@ -148,7 +148,7 @@ rule sample_grid:
         unpack(get_dataset_source),
         manifest=rules.manifest.output.manifest,
     output:
-        grid="results/data/{dataset}/samples.png",
+        grid=dataset_pattern("samples"),
     log:
         "logs/sample_grid/{dataset}.log",
     params:
@@ -162,7 +162,7 @@ rule data_audit:
     input:
         unpack(get_audit_arrays),
     output:
-        audit="results/data/{dataset}/data_audit.json",
+        audit=dataset_pattern("data_audit"),
     log:
         "logs/data_audit/{dataset}.log",
     benchmark:

@@ -45,9 +45,9 @@ rule predict:
     input:
         unpack(get_eval_arrays),
     output:
-        predictions="results/runs/{run}/predictions/{eval_set}.csv",
-        rejects=PREDICTION_REJECTS,
-        gallery=GALLERY,
+        predictions=run_pattern("predictions"),
+        rejects=run_pattern("rejects"),
+        gallery=run_pattern("gallery"),
     log:
         "logs/predict/{run}/{eval_set}.log",
     wildcard_constraints:
@@ -65,13 +65,13 @@ rule audit:
     input:
         predictions=rules.predict.output.predictions,
     output:
-        metrics="results/runs/{run}/metrics/{eval_set}.json",
-        figures=directory("results/runs/{run}/figures/{eval_set}"),
-        fairness="results/runs/{run}/fairness/{eval_set}.json",
-        group_figure="results/runs/{run}/figures/group_accuracy_{eval_set}.png",
-        calibration="results/runs/{run}/calibration/{eval_set}.json",
-        calibration_figures=directory("results/runs/{run}/figures/calibration_{eval_set}"),
-        subgroups="results/runs/{run}/subgroups/{eval_set}.json",
+        metrics=run_pattern("metrics"),
+        figures=directory(run_pattern("figures")),
+        fairness=run_pattern("fairness"),
+        group_figure=run_pattern("group_figure"),
+        calibration=run_pattern("calibration"),
+        calibration_figures=directory(run_pattern("calibration_figures")),
+        subgroups=run_pattern("subgroups"),
     log:
         "logs/audit/{run}/{eval_set}.log",
     benchmark:
@@ -98,7 +98,7 @@ rule aggregate_seeds:
     input:
         predictions=get_seed_predictions,
     output:
-        seeds="results/seeds/{configuration}/{eval_set}.json",
+        seeds=seed_aggregate_pattern(),
     log:
         "logs/aggregate_seeds/{configuration}/{eval_set}.log",
     params:

@@ -30,7 +30,7 @@ def get_import_inputs(wildcards):
         raise WorkflowError(
             f"'{wildcards.eval_set}' is not an eval set of '{wildcards.run}' (its files: {', '.join(by_label)})"
         )
-    return {"predictions": by_label[wildcards.eval_set], "manifest": f"results/data/{dataset}/manifest.csv"}
+    return {"predictions": by_label[wildcards.eval_set], "manifest": fdataset_pattern("manifest")}
 
 
 def get_eval_split(wildcards):
@@ -48,7 +48,7 @@ rule audited_run_info:
     input:
         files=get_audited_files,
     output:
-        run_info="results/runs/{run}/run.json",
+        run_info=run_pattern("run_info"),
     log:
         "logs/audited_run_info/{run}.log",
     wildcard_constraints:
@@ -64,9 +64,9 @@ rule predict_external:
     input:
         unpack(get_external_inputs),
     output:
-        predictions="results/runs/{run}/predictions/{eval_set}.csv",
-        rejects=PREDICTION_REJECTS,
-        gallery=GALLERY,
+        predictions=run_pattern("predictions"),
+        rejects=run_pattern("rejects"),
+        gallery=run_pattern("gallery"),
     log:
         "logs/predict_external/{run}/{eval_set}.log",
     wildcard_constraints:
@@ -83,8 +83,8 @@ rule import_predictions:
     input:
         unpack(get_import_inputs),
     output:
-        predictions="results/runs/{run}/predictions/{eval_set}.csv",
-        rejects=PREDICTION_REJECTS,
+        predictions=run_pattern("predictions"),
+        rejects=run_pattern("rejects"),
     log:
         "logs/import_predictions/{run}/{eval_set}.log",
     wildcard_constraints:

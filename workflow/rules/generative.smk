@@ -18,7 +18,7 @@ rule train_vae:
     input:
         unpack(get_vae_arrays),
     output:
-        **vae_outputs("{vae_run}"),
+        **{name: vae_pattern(name) for name in VAE_FILES},
     log:
         "logs/train_vae/{vae_run}.log",
     benchmark:

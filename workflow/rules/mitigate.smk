@@ -39,7 +39,7 @@ def get_source_predictions(wildcards):
 def get_source_rejects(wildcards):
     """The rows the source run's predictions of the eval set leave out: the derived run leaves out the same."""
     get_source_predictions(wildcards)  # refuses an eval set that the derived run does not have
-    return PREDICTION_REJECTS.format(run=source_run(wildcards), eval_set=wildcards.eval_set)
+    return run_pattern("rejects").format(run=source_run(wildcards), eval_set=wildcards.eval_set)
 
 
 # Post-processed runs (kinds.POST_PROCESSED) enter the chain at results/runs/<run>/predictions/<eval_set>.csv and
@@ -54,7 +54,7 @@ rule post_process:
         unpack(get_post_processing_inputs),
     output:
         processor="results/runs/{run}/post_processor.pkl",
-        run_info="results/runs/{run}/run.json",
+        run_info=run_pattern("run_info"),
     log:
         "logs/post_process/{run}.log",
     wildcard_constraints:
@@ -73,8 +73,8 @@ rule apply_post_processing:
         predictions=get_source_predictions,
         rejects=get_source_rejects,
     output:
-        predictions="results/runs/{run}/predictions/{eval_set}.csv",
-        rejects=PREDICTION_REJECTS,
+        predictions=run_pattern("predictions"),
+        rejects=run_pattern("rejects"),
     log:
         "logs/apply_post_processing/{run}/{eval_set}.log",
     wildcard_constraints:

@@ -3,7 +3,8 @@
 
 rule sine_comparison:
     output:
-        **SEQUENCE_FILES,
+        plot=sequence_path("plot"),
+        scores=sequence_path("scores"),
     log:
         "logs/sine_comparison/sine_comparison.log",
     benchmark:

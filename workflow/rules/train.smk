@@ -11,10 +11,10 @@ rule train:
     input:
         unpack(get_training_arrays),
     output:
-        model="results/runs/{run}/model.keras",
-        history="results/runs/{run}/history.csv",
-        run_info="results/runs/{run}/run.json",
-        curves="results/runs/{run}/figures/training_curves.png",
+        model=run_pattern("model"),
+        history=run_pattern("history"),
+        run_info=run_pattern("run_info"),
+        curves=run_pattern("curves"),
     log:
         "logs/train/{run}.log",
     benchmark:

@@ -7,19 +7,20 @@ from pathlib import Path
 
 from faceaudit.report import report_files, write_report
 from faceaudit.report.environment import describe_environment
-from faceaudit.report.seeds import seed_aggregate_files, seeds_section
+from faceaudit.report.seeds import seeds_section
+from faceaudit.study.result_files import check_declared
 
-# What the report_settings rule wrote: the runs, VAE runs and datasets in the order of the named input lists (see
-# get_report_inputs), the config as used and as the user set it.
+# What the report_settings rule wrote: the runs, VAE runs, datasets and seeded configurations, the config as used and
+# as the user set it. The report finds each file by name (the same report_files that lists the rule's inputs).
 settings = json.loads(Path(snakemake.input.settings).read_text())
 files = report_files(
-    dict(snakemake.input.items()),
-    runs=settings["runs"],
-    vae_runs=settings["vae_runs"],
-    datasets=settings["datasets"],
+    settings["runs"],
+    settings["vae_runs"],
+    settings["datasets"],
+    settings["seed_configurations"],
+    sequence=settings["config"]["sequence_comparison"]["enabled"],
 )
-configurations = settings["seed_configurations"]
-seed_files = seed_aggregate_files(snakemake.input.seeds, configurations, settings["runs"])
+check_declared(files, snakemake.input)
 write_report(
     settings["runs"],
     settings["config"],
@@ -28,5 +29,5 @@ write_report(
     out_dir=Path(snakemake.output.index).parent,
     vae_runs=settings["vae_runs"],
     user_config=settings["user_config"],
-    seeds=seeds_section(seed_files, configurations, settings["runs"]),
+    seeds=seeds_section(files["seeds"], settings["seed_configurations"], settings["runs"]),
 )

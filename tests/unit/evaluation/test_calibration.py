@@ -14,7 +14,6 @@ from faceaudit.evaluation.calibration import SKIPPED_NUMERIC_TARGET, audit_calib
 from faceaudit.evaluation.calibration_plots import plot_calibration
 from faceaudit.evaluation.fairness import SKIPPED_TARGET_ITSELF
 from faceaudit.evaluation.thresholds import audit_thresholds
-from faceaudit.report import report_files
 from faceaudit.study.validation import ConfigError, validate_config
 
 GENDER = {"gender": ["Female", "Male"]}
@@ -221,30 +220,6 @@ def test_one_reliability_figure_per_target_and_attribute_and_one_threshold_figur
             assert image.format == "PNG"
         with Image.open(tmp_path / "figures" / name) as image:
             assert image.size[0] > 300 and image.size[1] > 200
-
-
-def test_report_files_list_the_calibration_outputs_per_eval_set_and_allow_none():
-    """The report rule's calibration inputs are taken per (run, eval set); a report built without them still reads."""
-    runs = {"first": {"eval_sets": ["val", "test"]}}
-    inputs = {
-        "run_info": ["first/run.json"],
-        "curves": ["first/curves.png"],
-        **{key: [f"first/{key}_{eval_set}" for eval_set in ("val", "test")] for key in ("metrics", "fairness")},
-        "figures": ["first/figures_val", "first/figures_test"],
-        "group_figures": ["first/group_val.png", "first/group_test.png"],
-        "manifests": ["faces/manifest.csv"],
-        "rejects": ["faces/rejects.csv"],
-    }
-    calibration = {
-        "calibration": ["first/calibration/val.json", "first/calibration/test.json"],
-        "calibration_figures": ["first/figures/calibration_val", "first/figures/calibration_test"],
-    }
-    files = report_files({**inputs, **calibration}, runs, {}, ["faces"])
-    test_files = files["runs"]["first"]["eval_sets"]["test"]
-    assert str(test_files["calibration"]) == "first/calibration/test.json"
-    assert str(test_files["calibration_figures"]) == "first/figures/calibration_test"
-    without = report_files(inputs, runs, {}, ["faces"])["runs"]["first"]["eval_sets"]["val"]
-    assert without["calibration"] is None and str(without["metrics"]) == "first/metrics_val"
 
 
 SCHEMA = str(Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml")

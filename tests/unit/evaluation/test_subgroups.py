@@ -9,7 +9,6 @@ import pytest
 
 from faceaudit.data.synthetic import generate_synthetic_dataset
 from faceaudit.evaluation.subgroups import SearchSettings, find_subgroups, read_predictions
-from faceaudit.report import report_files
 from faceaudit.study.validation import validate_config
 
 REPOSITORY = Path(__file__).resolve().parents[3]
@@ -260,18 +259,3 @@ def test_the_schema_defaults_give_the_search_settings():
     validate_config(config, str(REPOSITORY / "workflow/schemas/config.schema.yaml"))
 
     assert SearchSettings.from_audit(config["audit"]) == SearchSettings(depth=2, reported=3, restarts=5)
-
-
-def test_the_report_finds_each_eval_sets_subgroups_file_or_none():
-    runs = {"run": {"eval_sets": ["val", "test"]}}
-    inputs = {
-        "run_info": ["run.json"],
-        "curves": ["curves.png"],
-        **{key: [f"{key}_val", f"{key}_test"] for key in ("metrics", "fairness", "figures", "group_figures")},
-    }
-
-    without = report_files(inputs, runs, {}, [])["runs"]["run"]["eval_sets"]
-    with_subgroups = report_files({**inputs, "subgroups": ["s/val.json", "s/test.json"]}, runs, {}, [])
-
-    assert without["test"]["subgroups"] is None
-    assert with_subgroups["runs"]["run"]["eval_sets"]["test"]["subgroups"] == Path("s/test.json")

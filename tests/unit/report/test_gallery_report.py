@@ -7,12 +7,12 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from test_pages import GENDER, declared_inputs, predictions_table, write_run
+from test_pages import GENDER, predictions_table, report_inputs, write_run
 
 from faceaudit.evaluation.fairness import audit_fairness
 from faceaudit.evaluation.gallery import GallerySettings, build_gallery
 from faceaudit.evaluation.metrics import compute_metrics
-from faceaudit.report import report_files, write_report
+from faceaudit.report import write_report
 from faceaudit.report.gallery_tables import ordinal_rows
 from faceaudit.report.render import TEMPLATES
 
@@ -60,10 +60,7 @@ def pages(tmp_path_factory):
     data_dir.mkdir(parents=True)
     (data_dir / "manifest.csv").write_text("path,split,gender\na.jpg,test,Male\n")
     (data_dir / "rejects.csv").write_text("path,reason\n")
-    inputs = declared_inputs(root, runs, ["faces"]) | {
-        "galleries": [root / "runs" / name / "gallery/test.json" for name in runs]
-    }
-    files = report_files(inputs, runs, {}, ["faces"])
+    files = report_inputs(root, runs, ["faces"])
     labels = {"gender": GENDER}
     config = {"datasets": {"faces": {"layout": "synthetic", "labels": labels, "published_results": PUBLISHED}}}
     write_report(runs, config, {"python": "3.11"}, files, root / "report")

@@ -138,36 +138,9 @@ def write_calibration_and_subgroups(run_dir, predictions: pd.DataFrame) -> None:
     (run_dir / "subgroups/test.json").write_text(json.dumps(subgroups))
 
 
-def declared_inputs(root, runs: dict, datasets: list[str], sections: bool = False) -> dict:
-    """The report rule's named inputs for runs and datasets written under root (as get_report_inputs lists them);
-    with `sections`, the calibration and subgroups files too."""
-    evaluations = [(name, eval_set) for name, run in runs.items() for eval_set in run["eval_sets"]]
-    if sections:
-        return declared_inputs(root, runs, datasets) | {
-            "calibration": [root / "runs" / name / f"calibration/{eval_set}.json" for name, eval_set in evaluations],
-            "calibration_figures": [
-                root / "runs" / name / f"figures/calibration_{eval_set}" for name, eval_set in evaluations
-            ],
-            "subgroups": [root / "runs" / name / f"subgroups/{eval_set}.json" for name, eval_set in evaluations],
-        }
-    return {
-        "run_info": [root / "runs" / name / "run.json" for name in runs],
-        "curves": [root / "runs" / name / "figures/training_curves.png" for name in runs],
-        "metrics": [root / "runs" / name / f"metrics/{eval_set}.json" for name, eval_set in evaluations],
-        "fairness": [root / "runs" / name / f"fairness/{eval_set}.json" for name, eval_set in evaluations],
-        "figures": [root / "runs" / name / f"figures/{eval_set}" for name, eval_set in evaluations],
-        "group_figures": [
-            root / "runs" / name / f"figures/group_accuracy_{eval_set}.png" for name, eval_set in evaluations
-        ],
-        "manifests": [root / "data" / dataset / "manifest.csv" for dataset in datasets],
-        "rejects": [root / "data" / dataset / "rejects.csv" for dataset in datasets],
-        "repairs": [root / "data" / dataset / "repairs.csv" for dataset in datasets],
-        "samples": [root / "data" / dataset / "samples.png" for dataset in datasets],
-    }
-
-
 def report_inputs(root, runs: dict, datasets: list[str]) -> dict:
-    return report_files(declared_inputs(root, runs, datasets), runs, {}, datasets)
+    """The files of the runs and datasets written under root, found by name as the report rule finds them."""
+    return report_files(runs, {}, datasets, root=root)
 
 
 @pytest.fixture(scope="module")
@@ -511,7 +484,7 @@ def audited(tmp_path_factory):
     )
     pd.DataFrame(columns=["path", "reason"]).to_csv(data_dir / "rejects.csv", index=False)
     config = {"datasets": {"faces": {"layout": "synthetic", "labels": {"gender": GENDER}}}}
-    files = report_files(declared_inputs(root, runs, ["faces"], sections=True), runs, {}, ["faces"])
+    files = report_inputs(root, runs, ["faces"])
     write_report(runs, config, {}, files, root / "report")
     run_dir = root / "runs/audited"
     return {

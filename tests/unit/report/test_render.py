@@ -36,8 +36,8 @@ def test_rows_of_cells_grey_insufficient_data_flag_rows_and_escape_every_text():
 
 
 def test_run_pages_written_by_two_worker_processes_are_those_written_in_one(tmp_path):
-    specs, inputs = write_study(tmp_path / "results", runs=3, distinct=1)
-    files = report_files(inputs, specs, {}, [DATASET])
+    specs = write_study(tmp_path / "results", runs=3, distinct=1)
+    files = report_files(specs, {}, [DATASET], root=tmp_path / "results")
     for workers in (1, 2):
         write_report(specs, study_config(), {"python": "3.11"}, files, tmp_path / f"report_{workers}", workers=workers)
     pages = sorted(path.name for path in (tmp_path / "report_1/runs").glob("*.html"))

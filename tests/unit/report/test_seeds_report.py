@@ -6,7 +6,7 @@ import json
 from faceaudit.bench.audit import drawn_seed_predictions
 from faceaudit.evaluation.seeds import aggregate_seeds
 from faceaudit.report.render import render
-from faceaudit.report.seeds import seed_aggregate_files, seeds_section
+from faceaudit.report.seeds import seeds_section
 
 RUNS = {f"exp__seed{seed}": {"experiment": "exp", "eval_sets": ["test"]} for seed in range(3)}
 CONFIGURATIONS = {"exp": list(RUNS)}
@@ -22,8 +22,7 @@ def section_of(tmp_path, bias_against_c: float, small_group: bool = False) -> di
     )
     path = tmp_path / "test.json"
     path.write_text(json.dumps(aggregate))
-    files = seed_aggregate_files([str(path)], CONFIGURATIONS, RUNS)
-    return seeds_section(files, CONFIGURATIONS, RUNS), aggregate
+    return seeds_section({"exp": {"test": path}}, CONFIGURATIONS, RUNS), aggregate
 
 
 def test_each_seed_its_mean_and_interval_are_shown_and_the_flagged_gap_is_marked(tmp_path):
