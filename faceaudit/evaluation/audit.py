@@ -17,15 +17,10 @@ from faceaudit.evaluation.plots import plot_group_accuracy, plot_metrics
 from faceaudit.evaluation.subgroups import SearchSettings, find_subgroups, read_predictions
 from faceaudit.evaluation.thresholds import audit_thresholds
 
-# The audit's files, by the names the rule's outputs and the report use: JSON results, then figures.
-AUDIT_FILES = ("metrics", "fairness", "calibration", "subgroups")
-AUDIT_FIGURES = ("figures", "group_figure", "calibration_figures")
-
-
 def audit_eval_set(predictions_path: Path, evaluation: dict, outputs: dict) -> None:
     """Write every audit file of one eval set's predictions. `evaluation` holds the run's settings for this eval set
     (targets, groups, audit settings: the workflow's evaluation settings), `outputs` a path for each name in
-    AUDIT_FILES and AUDIT_FIGURES."""
+    study.result_files.AUDIT_FILES."""
     predictions = read_audited_predictions(predictions_path)
     metrics = audit_metrics(predictions.copy(), evaluation)
     write_json(outputs["metrics"], metrics)

@@ -10,6 +10,8 @@ from faceaudit import catalog, labels, study
 from faceaudit.evaluation.ordinal import ordinal_targets
 from faceaudit.study import kinds
 from faceaudit.study.result_files import (
+    AUDIT_FILES,
+    FOLDERS,
     VAE_FILES,
     dataset_pattern,
     run_pattern,

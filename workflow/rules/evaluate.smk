@@ -1,3 +1,8 @@
+def audit_outputs():
+    """Every file of the audit (study.result_files.AUDIT_FILES), by name: the audit script writes each by its name."""
+    return {name: directory(run_pattern(name)) if name in FOLDERS else run_pattern(name) for name in AUDIT_FILES}
+
+
 def eval_set_dataset_and_split(wildcards):
     """The dataset and split an eval set reads: the run's own, or another dataset's for a cross-dataset test."""
     return labels.eval_set_source(get_run(wildcards)["dataset"], wildcards.eval_set)
@@ -65,13 +70,7 @@ rule audit:
     input:
         predictions=rules.predict.output.predictions,
     output:
-        metrics=run_pattern("metrics"),
-        figures=directory(run_pattern("figures")),
-        fairness=run_pattern("fairness"),
-        group_figure=run_pattern("group_figure"),
-        calibration=run_pattern("calibration"),
-        calibration_figures=directory(run_pattern("calibration_figures")),
-        subgroups=run_pattern("subgroups"),
+        **audit_outputs(),
     log:
         "logs/audit/{run}/{eval_set}.log",
     benchmark:
