@@ -30,7 +30,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/generative.smk"
 include: "workflow/rules/sine.smk"
 include: "workflow/rules/evaluate.smk"
-include: "workflow/rules/mitigate.smk"
+include: "workflow/rules/postprocess.smk"
 include: "workflow/rules/external.smk"
 include: "workflow/rules/report.smk"
 

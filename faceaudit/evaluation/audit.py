@@ -17,6 +17,7 @@ from faceaudit.evaluation.plots import plot_group_accuracy, plot_metrics
 from faceaudit.evaluation.subgroups import SearchSettings, find_subgroups, read_predictions
 from faceaudit.evaluation.thresholds import audit_thresholds
 
+
 def audit_eval_set(predictions_path: Path, evaluation: dict, outputs: dict) -> None:
     """Write every audit file of one eval set's predictions. `evaluation` holds the run's settings for this eval set
     (targets, groups, audit settings: the workflow's evaluation settings), `outputs` a path for each name in

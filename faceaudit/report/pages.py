@@ -8,7 +8,7 @@ calibration_tables.py, its worst subgroups in subgroup_tables.py.
 
 from pathlib import Path
 
-from faceaudit.mitigation import DECISION_TIME
+from faceaudit.postprocessing import DECISION_TIME
 from faceaudit.report.audited import audited_details, rejects_context
 from faceaudit.report.calibration_tables import calibration_context, thresholds_context
 from faceaudit.report.configuration import configuration_context
@@ -43,8 +43,9 @@ def write_report(
 ) -> None:
     """Write out_dir/index.html and out_dir/runs/<run>.html from the files the workflow produced.
 
-    `files` says which file is which (study.result_files.report_files): per run, per eval set, per dataset, per VAE run, and
-    the sine-wave comparison's files where `sequence_comparison` is enabled. Only these files are read.
+    `files` says which file is which (study.result_files.report_files): per run, per eval set, per dataset, per VAE
+    run, per seeded configuration, and the sine-wave comparison's files where `sequence_comparison` is enabled. Only
+    these files are read.
     `config` is the study's config with the schema's defaults filled in, `user_config` what the user's config
     files set (None: not known, the whole config is shown as set). `workers`: processes that write the run pages
     (render.write_all; more than one only pays where that many cores are free).

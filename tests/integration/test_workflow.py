@@ -75,7 +75,7 @@ def test_post_processed_seeds_are_runs_evaluated_audited_aggregated_and_reported
     its val predictions (made for this, though val is no eval set of it), with no training, as a run of its own."""
     from fairlearn.postprocessing import ThresholdOptimizer
 
-    from faceaudit.mitigation.postprocessing import SavedScore
+    from faceaudit.postprocessing.methods import SavedScore
 
     derived = [f"gender_seeds__seed{seed}__post_threshold_optimizer_equalized_odds" for seed in (0, 1)]
     for seed, run in enumerate(derived):

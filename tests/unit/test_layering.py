@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "faceaudit"
 # The Keras-free modules every stage may import (one stage: they may import each other).
 CORE = {"__init__", "catalog", "labels", "label_maps", "logs", "figures", "quiet_import"}
 # Pipeline order: each stage imports only from itself and the stages before it.
-STAGES = ["core", "study", "data", "models", "training", "evaluation", "external", "mitigation", "report", "bench"]
+STAGES = ["core", "study", "data", "models", "training", "evaluation", "external", "postprocessing", "report", "bench"]
 # Stages that import no Keras or TensorFlow, directly or through the faceaudit modules they import.
 KERAS_FREE = ["core", "study"]
 KERAS = {"keras", "tensorflow", "tf_keras"}

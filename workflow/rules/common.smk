@@ -27,7 +27,7 @@ study.check_study(config)
 
 ALL_RUNS = study.expand_runs(config)
 # The study's runs by kind (faceaudit/study/kinds.py): classifiers trained here (RUNS) and generative models
-# (VAE_RUNS); post-processed runs `<run>__post_<name>` (mitigate.smk); models trained elsewhere, a model file
+# (VAE_RUNS); post-processed runs `<run>__post_<name>` (postprocess.smk); models trained elsewhere, a model file
 # `<experiment>__external` or prediction files `<experiment>__imported` (external.smk). From the predictions file on
 # (audit, aggregate_seeds, report) every classifier is a run like the trained ones: those rules look a run up in
 # EVALUATED_RUNS, each of the others in its own kind's runs.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from faceaudit.mitigation import apply_post_processor
+from faceaudit.postprocessing import apply_post_processor
 
 # The post_process rule's own file, written by this workflow.
 processor = pickle.loads(Path(snakemake.input.processor).read_bytes())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from faceaudit.mitigation import derived_run_info, fit_post_processor
+from faceaudit.postprocessing import derived_run_info, fit_post_processor
 
 started = time.perf_counter()
 val = pd.read_csv(snakemake.input.val, dtype={"path": str})

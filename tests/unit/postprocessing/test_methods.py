@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from fairlearn.postprocessing import ThresholdOptimizer
 
-from faceaudit.mitigation import apply_post_processor, derived_run_info, fit_post_processor
-from faceaudit.mitigation.postprocessing import SavedScore
+from faceaudit.postprocessing import apply_post_processor, derived_run_info, fit_post_processor
+from faceaudit.postprocessing.methods import SavedScore
 
 CLASSES = ["Female", "Male"]
 
