@@ -2,7 +2,10 @@
 
 import numpy as np
 import pandas as pd
+from conftest import validated_study
 
+from faceaudit.catalog import BACKBONES
+from faceaudit.study import expand_runs
 from faceaudit.training.classifier import train_run
 
 TARGETS = {"gender": ["Female", "Male"], "age": ["young", "middle", "old"]}
@@ -28,42 +31,30 @@ def labelled_images(count: int, seed: int) -> tuple[np.ndarray, pd.DataFrame]:
 
 
 def run_spec(model: str, targets: dict, epochs: int = 2, **training) -> dict:
-    """What faceaudit.study makes of an experiment with these settings (one step unless `steps` says otherwise)."""
-    steps = [
-        {
-            "trainable": "all",
-            "epochs": epochs,
-            "learning_rate": 0.01,
-            "early_stopping": {"patience": None, "monitor": "val_loss", "restore_best_weights": True},
-        }
-    ]
-    return {
-        "run": f"{model}_test",
-        "experiment": f"{model}_test",
+    """The run faceaudit.study makes of a one-step experiment with this model and targets (the schema's defaults
+    filled in, as the workflow would), with `training` replacing entries of its training settings."""
+    labels = {"gender": TARGETS["gender"], "age": TARGETS["age"], "group": ["A", "B"]}
+    labels |= {target: classes for target, classes in targets.items()}
+    experiment = {
         "dataset": "arrays",
+        "targets": list(targets),
         "model": model,
-        "targets": targets,
-        "image_size": 12,
-        "color": "gray",
-        "grid_point": {},
-        "seed": 11,
-        "hyperparameters": {
-            "learning_rate": 0.01,
-            "batch_size": 16,
-            "epochs": epochs,
-            "optimizer": "adam",
-            "strategy": "one_step",
-        },
-        "training": {
-            "steps": steps,
-            "loss_weighting": {"method": "none"},
-            "augmentation": {},
-            "regression_loss": "mse",
-            "mixed_precision": False,
-            "dropout_rate": 0.5,
-        }
-        | training,
+        "image": {"size": 12, "color": "gray"},
+        "epochs": epochs,
+        "batch_size": 16,
+        "learning_rate": 0.01,
+        "optimizer": "adam",
     }
+    if model in BACKBONES:
+        experiment["weights"] = None
+    config = validated_study(
+        {
+            "datasets": {"arrays": {"layout": "synthetic", "labels": labels, "sensitive_attributes": ["group"]}},
+            "experiments": {f"{model}_test": experiment},
+        }
+    )
+    [spec] = expand_runs(config).values()
+    return spec | {"seed": 11, "training": spec["training"] | training}
 
 
 def train(tmp_path, spec, name="run", **options):

@@ -1,85 +1,91 @@
 """Keras callbacks of a training step: throughput and a console line per epoch, divergence, early stopping."""
 
+import json
 import math
+import os
 import time
+from pathlib import Path
 
+import keras
 import numpy as np
+import pandas as pd
 
 from faceaudit.logs import console_line
 from faceaudit.training.progress import RunProgress
+from faceaudit.training.resume import EPOCH_LOG
 
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite: the run cannot recover, whatever the remaining epochs."""
 
 
-def throughput_callback(n_train_images: int, record: list):
-    """Images/s of each epoch's training part (validation time excluded)."""
-    import keras
+class Throughput(keras.callbacks.Callback):
+    """Images/s of each epoch's training part (validation time excluded), appended to `record`."""
 
-    class Throughput(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-            self.validation_seconds = 0.0
+    def __init__(self, n_train_images: int, record: list):
+        super().__init__()
+        self.n_train_images, self.record = n_train_images, record
 
-        def on_test_begin(self, logs=None):
-            self.validation_started = time.perf_counter()
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+        self.validation_seconds = 0.0
 
-        def on_test_end(self, logs=None):
-            self.validation_seconds += time.perf_counter() - self.validation_started
+    def on_test_begin(self, logs=None):
+        self.validation_started = time.perf_counter()
 
-        def on_epoch_end(self, epoch, logs=None):
-            seconds = time.perf_counter() - self.started - self.validation_seconds
-            record.append(round(n_train_images / seconds, 1))
+    def on_test_end(self, logs=None):
+        self.validation_seconds += time.perf_counter() - self.validation_started
 
-    return Throughput()
-
-
-def progress_callback(progress: RunProgress, step: int, epochs_before: int):
-    """One console line per epoch, with the images/s the throughput callback (which must come before it) recorded."""
-    import keras
-
-    class Progress(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            progress.epoch_seconds.append(time.perf_counter() - self.started)
-            progress.note(progress.epoch_line(step, epoch, epochs_before, logs or {}))
-
-    return Progress()
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self.started - self.validation_seconds
+        self.record.append(round(self.n_train_images / seconds, 1))
 
 
-def divergence_callback(progress: RunProgress, step: int, epochs_before: int):
+class Progress(keras.callbacks.Callback):
+    """One console line per epoch, with the images/s the Throughput callback (which must come before it) recorded."""
+
+    def __init__(self, progress: RunProgress, step: int, epochs_before: int):
+        super().__init__()
+        self.progress, self.step, self.epochs_before = progress, step, epochs_before
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.progress.epoch_seconds.append(time.perf_counter() - self.started)
+        self.progress.note(self.progress.epoch_line(self.step, epoch, self.epochs_before, logs or {}))
+
+
+class StopOnDivergence(keras.callbacks.Callback):
     """Raise TrainingDiverged at the first batch whose loss is NaN or infinite, naming where and the learning rate.
     It must come first: an epoch that diverged is then neither logged nor checkpointed."""
-    import keras
 
-    learning_rate = progress.learning_rates[step]
+    def __init__(self, progress: RunProgress, step: int, epochs_before: int):
+        super().__init__()
+        self.progress, self.step, self.epochs_before = progress, step, epochs_before
+        self.learning_rate = progress.learning_rates[step]
 
-    class StopOnDivergence(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
 
-        def on_train_batch_end(self, batch, logs=None):
-            self.check((logs or {}).get("loss"), f"batch {batch + 1}")
+    def on_train_batch_end(self, batch, logs=None):
+        self.check((logs or {}).get("loss"), f"batch {batch + 1}")
 
-        def on_epoch_end(self, epoch, logs=None):
-            self.check((logs or {}).get("val_loss"), "validation")
+    def on_epoch_end(self, epoch, logs=None):
+        self.check((logs or {}).get("val_loss"), "validation")
 
-        def check(self, loss, moment: str) -> None:
-            if loss is None or math.isfinite(loss):
-                return
-            message = (
-                f"{progress.run}: training diverged, the loss became {loss} at step {step + 1}/"
-                f"{len(progress.step_epochs)}, epoch {self.epoch + 1} of the step (epoch"
-                f" {epochs_before + self.epoch + 1} of the run), {moment}, with learning rate {learning_rate:g}. The"
-                f" run was stopped; give it a smaller learning rate (e.g. {learning_rate / 10:g}) in the config."
-            )
-            console_line(message)
-            raise TrainingDiverged(message)
-
-    return StopOnDivergence()
+    def check(self, loss, moment: str) -> None:
+        if loss is None or math.isfinite(loss):
+            return
+        rate, progress = self.learning_rate, self.progress
+        message = (
+            f"{progress.run}: training diverged, the loss became {loss} at step {self.step + 1}/"
+            f"{len(progress.step_epochs)}, epoch {self.epoch + 1} of the step (epoch"
+            f" {self.epochs_before + self.epoch + 1} of the run), {moment}, with learning rate {rate:g}. The"
+            f" run was stopped; give it a smaller learning rate (e.g. {rate / 10:g}) in the config."
+        )
+        console_line(message)
+        raise TrainingDiverged(message)
 
 
 def restored_step_epoch(callbacks: list) -> int | None:
@@ -87,8 +93,6 @@ def restored_step_epoch(callbacks: list) -> int | None:
 
     Keras restores the best epoch's weights whenever restore_best_weights is on and the monitored value was seen,
     whether or not it stopped early."""
-    import keras
-
     for callback in callbacks:
         if isinstance(callback, keras.callbacks.EarlyStopping) and callback.restore_best_weights:
             if callback.best_weights is not None:
@@ -97,8 +101,6 @@ def restored_step_epoch(callbacks: list) -> int | None:
 
 
 def early_stopping_callbacks(settings: dict) -> list:
-    import keras
-
     if settings["patience"] is None:
         return []
     return [
@@ -129,7 +131,7 @@ def predicted_classes(output) -> np.ndarray:
     return (scores[:, 0] > 0.5).astype(int) if scores.shape[1] == 1 else scores.argmax(axis=1)
 
 
-def model_selection_callback(selection: dict, val_data, truth, groups, folder):
+class ModelSelection(keras.callbacks.Callback):
     """After every epoch, log val_worst_group_accuracy and val_accuracy_gap of `selection["target"]` over the groups
     of `selection["attributes"]`, and keep the weights of the best epoch by `selection["monitor"]` on disk
     (folder/selected_<epoch>.weights.h5, listed in folder/selection.json), so that a resumed step still knows them.
@@ -137,63 +139,55 @@ def model_selection_callback(selection: dict, val_data, truth, groups, folder):
     A candidate is only dropped once a later epoch's checkpoint is saved: a job killed after saving a new best but
     before its checkpoint redoes that epoch and can still go back to the best before it. Must come before the
     CSVLogger (which logs the values) and EarlyStopping (which may watch them)."""
-    import json
-    import os
-    from pathlib import Path
 
-    import keras
-    import pandas as pd
+    def __init__(self, selection: dict, val_data, truth, groups, folder):
+        super().__init__()
+        self.selection, self.val_data, self.truth, self.groups = selection, val_data, truth, groups
+        self.folder, self.monitor = Path(folder), selection["monitor"]
+        self.sign = 1.0 if SELECTION_MONITORS[self.monitor] == "max" else -1.0
+        self.candidates: list[dict] = []
 
-    from faceaudit.training.resume import EPOCH_LOG
+    def on_train_begin(self, logs=None):
+        log = self.folder / EPOCH_LOG
+        done = len(pd.read_csv(log)) if log.exists() and log.stat().st_size else 0  # resume_point trimmed it
+        stored_path = self.folder / SELECTION_LOG
+        stored = json.loads(stored_path.read_text()) if stored_path.exists() else []
+        self.keep([candidate for candidate in stored if candidate["step_epoch"] < done][-1:], stored)
 
-    folder, monitor = Path(folder), selection["monitor"]
-    sign = 1.0 if SELECTION_MONITORS[monitor] == "max" else -1.0
+    def on_epoch_begin(self, epoch, logs=None):
+        self.keep(self.candidates[-1:], self.candidates)  # the previous epoch's checkpoint is saved by now
 
-    class ModelSelection(keras.callbacks.Callback):
-        candidates: list[dict] = []
+    def on_epoch_end(self, epoch, logs=None):
+        target_output = self.model.predict(self.val_data, verbose=0)[self.selection["target"]]
+        values = group_accuracies(predicted_classes(target_output), self.truth, self.groups)
+        if logs is not None:
+            logs.update({f"val_{name}": value for name, value in values.items()})
+        best = self.best()
+        if best is None or self.sign * values[self.monitor] > self.sign * best["value"]:
+            path = self.weights_path(epoch)
+            partial = path.with_name("partial." + path.name)
+            self.model.save_weights(partial)
+            os.replace(partial, path)
+            self.keep([*self.candidates, {"step_epoch": int(epoch), "value": values[self.monitor]}], self.candidates)
 
-        def on_train_begin(self, logs=None):
-            log = folder / EPOCH_LOG
-            done = len(pd.read_csv(log)) if log.exists() and log.stat().st_size else 0  # resume_point trimmed it
-            stored = json.loads((folder / SELECTION_LOG).read_text()) if (folder / SELECTION_LOG).exists() else []
-            self.keep([candidate for candidate in stored if candidate["step_epoch"] < done][-1:], stored)
+    def keep(self, kept: list[dict], before: list[dict]) -> None:
+        for candidate in before:
+            if candidate not in kept:
+                self.weights_path(candidate["step_epoch"]).unlink(missing_ok=True)
+        self.candidates = list(kept)
+        partial = self.folder / ("partial." + SELECTION_LOG)
+        partial.write_text(json.dumps(self.candidates))
+        os.replace(partial, self.folder / SELECTION_LOG)
 
-        def on_epoch_begin(self, epoch, logs=None):
-            self.keep(self.candidates[-1:], self.candidates)  # the previous epoch's checkpoint is saved by now
+    def best(self) -> dict | None:
+        return self.candidates[-1] if self.candidates else None
 
-        def on_epoch_end(self, epoch, logs=None):
-            target_output = self.model.predict(val_data, verbose=0)[selection["target"]]
-            values = group_accuracies(predicted_classes(target_output), truth, groups)
-            if logs is not None:
-                logs.update({f"val_{name}": value for name, value in values.items()})
-            best = self.best()
-            if best is None or sign * values[monitor] > sign * best["value"]:
-                path = weights_path(epoch)
-                partial = path.with_name("partial." + path.name)
-                self.model.save_weights(partial)
-                os.replace(partial, path)
-                self.keep([*self.candidates, {"step_epoch": int(epoch), "value": values[monitor]}], self.candidates)
+    def restore_best(self) -> dict | None:
+        """Load the best epoch's weights into the model; return that candidate (None if no epoch was seen)."""
+        best = self.best()
+        if best is not None:
+            self.model.load_weights(self.weights_path(best["step_epoch"]))
+        return best
 
-        def keep(self, kept: list[dict], before: list[dict]) -> None:
-            for candidate in before:
-                if candidate not in kept:
-                    weights_path(candidate["step_epoch"]).unlink(missing_ok=True)
-            self.candidates = list(kept)
-            partial = folder / ("partial." + SELECTION_LOG)
-            partial.write_text(json.dumps(self.candidates))
-            os.replace(partial, folder / SELECTION_LOG)
-
-        def best(self) -> dict | None:
-            return self.candidates[-1] if self.candidates else None
-
-        def restore_best(self) -> dict | None:
-            """Load the best epoch's weights into the model; return that candidate (None if no epoch was seen)."""
-            best = self.best()
-            if best is not None:
-                self.model.load_weights(weights_path(best["step_epoch"]))
-            return best
-
-    def weights_path(epoch: int) -> Path:
-        return folder / f"selected_{epoch}.weights.h5"
-
-    return ModelSelection()
+    def weights_path(self, epoch: int) -> Path:
+        return self.folder / f"selected_{epoch}.weights.h5"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from faceaudit.training.callbacks import divergence_callback, progress_callback, throughput_callback
+from faceaudit.training.callbacks import Progress, StopOnDivergence, Throughput
 from faceaudit.training.progress import RunProgress
 from faceaudit.training.resume import EPOCH_LOG, resume_point
 
@@ -60,14 +60,14 @@ def fit_with_checkpoints(
     if 0 < first_epoch < epochs:
         progress.note(f"resuming from the checkpoint in {folder}: {progress.where(step, first_epoch, epochs_before)}")
     callbacks = [
-        divergence_callback(progress, step, epochs_before),
+        StopOnDivergence(progress, step, epochs_before),
         *([epoch_metrics] if epoch_metrics is not None else []),
         # The log comes before the checkpoint: an epoch that the checkpoint counts as done is always in the log.
         keras.callbacks.CSVLogger(str(folder / EPOCH_LOG), append=True),
         # Two checkpoints: a job killed while writing one (half an .h5 file) restarts from the one before.
         keras.callbacks.BackupAndRestore(str(folder), double_checkpoint=True, delete_checkpoint=False),
-        throughput_callback(progress.n_train_images, progress.images_per_second),
-        progress_callback(progress, step, epochs_before),
+        Throughput(progress.n_train_images, progress.images_per_second),
+        Progress(progress, step, epochs_before),
         *extra_callbacks,
     ]
     model.fit(

@@ -12,7 +12,7 @@ from faceaudit.catalog import LOSSES, output_kind
 from faceaudit.labels import NUMERIC
 from faceaudit.models import build_model
 from faceaudit.training import loss_weights
-from faceaudit.training.callbacks import early_stopping_callbacks, model_selection_callback, restored_step_epoch
+from faceaudit.training.callbacks import ModelSelection, early_stopping_callbacks, restored_step_epoch
 from faceaudit.training.checkpoints import (
     FINISHED_WEIGHTS,
     RESTORED_EPOCH,
@@ -69,7 +69,7 @@ def build_run_model(spec: dict, input_shape: tuple, pixel_range: tuple[float, fl
 def compile_for_step(model, spec: dict, learning_rate: float) -> None:
     """Compile with the step's learning rate: cross-entropy for class targets (binary for a sigmoid output), the
     configured regression loss for numeric ones; accuracy or MAE as metric."""
-    head = spec["training"].get("head", "classifier")
+    head = spec["training"].get("head", "classifier")  # transfer models only
     losses, metrics = {}, {}
     for target, num_classes in model_targets(spec).items():
         if num_classes is None:
@@ -78,7 +78,7 @@ def compile_for_step(model, spec: dict, learning_rate: float) -> None:
             losses[target], metrics[target] = LOSSES[output_kind(spec["model"], head)], ["accuracy"]
     optimizer = make_optimizer(spec["hyperparameters"]["optimizer"], learning_rate)
     # Explicit: Keras' "auto" would switch XLA on by itself wherever a GPU is visible.
-    jit_compile = spec["training"].get("jit_compile", False)
+    jit_compile = spec["training"]["jit_compile"]
     model.compile(optimizer=optimizer, loss=losses, metrics=metrics, jit_compile=jit_compile)
 
 
@@ -100,8 +100,7 @@ def train_run(
     its weights there, so a job killed half-way (preempted, cancelled, out of time) continues from its last finished
     epoch when it runs again; the folder is removed at the end. `policy` overrides the precision policy (tests).
     """
-    # Specs written before these keys existed (tests, older run.json) get the schema's defaults.
-    configure_tensorflow(spec["seed"], threads, spec["training"].get("deterministic", True))
+    configure_tensorflow(spec["seed"], threads, spec["training"]["deterministic"])
     checkpoint_dir = prepare_checkpoint(Path(checkpoint_dir), spec)
     strategy = strategy or distribution_strategy()
     policy = policy or precision_policy(spec["training"]["mixed_precision"], gpu_names())
@@ -110,7 +109,7 @@ def train_run(
     weighting = spec["training"]["loss_weighting"]
     weights = loss_weights.sample_weights(train_rows, weighting, spec["targets"])
     batch_size = spec["hyperparameters"]["batch_size"]
-    mitigation = run_mitigation(spec)
+    mitigation = spec["training"]["mitigation"]
     train_labels = encode_labels(train_rows, spec["targets"])
     vocabulary, group_sizes = None, None
     if mitigation["method"] != "none":
@@ -150,20 +149,10 @@ def train_run(
     return info
 
 
-def run_mitigation(spec: dict) -> dict:
-    """The run's in-training mitigation (specs written before it existed: none)."""
-    return spec["training"].get("mitigation", {"method": "none"})
-
-
-def run_model_selection(spec: dict) -> dict:
-    """How the kept epoch is chosen beyond early stopping (specs written before it existed: not at all)."""
-    return spec["training"].get("model_selection", {"monitor": "none"})
-
-
 def model_selection_data(spec: dict, val_images, val_rows) -> tuple | None:
     """What model selection by group needs: the val images (without labels), the target's true class indices and
     each row's group; None when the run selects no epoch by group."""
-    selection = run_model_selection(spec)
+    selection = spec["training"]["model_selection"]
     if selection["monitor"] == "none":
         return None
     if len(val_rows) == 0:
@@ -221,16 +210,16 @@ def train_step(
     weights, that epoch and why are written to step_dir/restored_epoch.json."""
     train_data, val_data, selection_data = data
     step = spec["training"]["steps"][index]
-    apply_step(model, step["trainable"], spec["training"].get("unfreeze_last", 0))
+    apply_step(model, step["trainable"], spec["training"].get("unfreeze_last", 0))  # transfer models only
     compile_for_step(model, spec, step["learning_rate"])
     early_stopping = early_stopping_callbacks(step["early_stopping"])
     selection = None
     if selection_data is not None:
-        selection = model_selection_callback(run_model_selection(spec), *selection_data, step_dir)
+        selection = ModelSelection(spec["training"]["model_selection"], *selection_data, step_dir)
     first_epoch = fit_with_checkpoints(
         model, train_data, val_data, step_dir, progress, index, epochs_before, early_stopping, selection
     )
-    restored = kept_epoch(step, early_stopping, selection, run_model_selection(spec)["monitor"])
+    restored = kept_epoch(step, early_stopping, selection, spec["training"]["model_selection"]["monitor"])
     (step_dir / RESTORED_EPOCH).unlink(missing_ok=True)
     if restored is not None:
         (step_dir / RESTORED_EPOCH).write_text(json.dumps(restored))

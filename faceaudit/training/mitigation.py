@@ -7,10 +7,14 @@ classifier's loss. The method's own state (DRO's group weights, the adversary an
 of the model, so Keras' checkpoints hold them and a killed job resumes with them.
 """
 
+import keras
 import numpy as np
 import pandas as pd
+import tensorflow as tf
+from keras import ops
 
 from faceaudit.catalog import LOSSES, MITIGATION_METHODS
+from faceaudit.models.adversary import build_adversary
 
 GROUP_KEY = "__group__"  # the labels' entry with each example's group index; not an output of the model
 SPARSE_CROSSENTROPY = LOSSES["softmax"]
@@ -50,20 +54,14 @@ def mitigated_model(
         return classifier
     if method not in MITIGATION_METHODS:
         raise ValueError(f"mitigation.method: unknown method '{method}'; expected one of {list(MITIGATION_METHODS)}")
-    classes = {
-        "group_dro": group_dro_class,
-        "adversarial": adversarial_class,
-        "mmd": mmd_class,
-    }[method]()
-    return classes(classifier, mitigation, targets, vocabulary, np.asarray(group_sizes), seed)
+    model_class = {"group_dro": GroupDRO, "adversarial": AdversarialDebiasing, "mmd": MMDPenalty}[method]
+    return model_class(classifier, mitigation, targets, vocabulary, np.asarray(group_sizes), seed)
 
 
 def plain_classifier(model):
     """The trained classifier as a plain functional model (same layers and weights, none of the method's state), to
     save: the predict rule loads it without knowing the method."""
-    import keras
-
-    if type(model).__name__ not in ("GroupDRO", "AdversarialDebiasing", "MMDPenalty"):
+    if not isinstance(model, MitigatedModel):
         return model
     return keras.Model(model.inputs, dict(zip(model.output_names, model.outputs)), name=model.name)
 
@@ -79,57 +77,51 @@ def describe_mitigation(model, mitigation: dict, vocabulary: list[str] | None, g
     return {**mitigation, "groups": groups}
 
 
-def base_class():
-    import keras
-    from keras import ops
+class MitigatedModel(keras.Model):
+    """The classifier's graph with a mitigation method's train_step; subclasses give `objective`."""
 
-    class MitigatedModel(keras.Model):
-        """The classifier's graph with a mitigation method's train_step; subclasses give `objective`."""
+    training_only_metrics = ()
 
-        training_only_metrics = ()
+    def __init__(self, classifier, mitigation: dict, targets: dict, vocabulary: list[str], group_sizes, seed: int):
+        super().__init__(
+            inputs=classifier.inputs,
+            outputs=dict(zip(classifier.output_names, classifier.outputs)),
+            name=classifier.name,
+        )
+        self.mitigation, self.targets, self.vocabulary = mitigation, targets, list(vocabulary)
+        self.n_groups = len(vocabulary)
 
-        def __init__(self, classifier, mitigation: dict, targets: dict, vocabulary: list[str], group_sizes, seed: int):
-            super().__init__(
-                inputs=classifier.inputs,
-                outputs=dict(zip(classifier.output_names, classifier.outputs)),
-                name=classifier.name,
-            )
-            self.mitigation, self.targets, self.vocabulary = mitigation, targets, list(vocabulary)
-            self.n_groups = len(vocabulary)
+    def per_example_loss(self, y, y_pred, sample_weight):
+        """The compiled loss of every target, per example (summed over targets), times the loss weights."""
+        total = 0.0
+        for target, loss_name in self.loss.items():
+            truth, predicted = y[target], y_pred[target]
+            if loss_name != SPARSE_CROSSENTROPY:
+                truth = ops.reshape(ops.cast(truth, predicted.dtype), ops.shape(predicted))
+            total = total + ops.cast(keras.losses.get(loss_name)(truth, predicted), "float32")
+        if sample_weight is not None:
+            total = total * ops.cast(sample_weight, "float32")
+        return total
 
-        def per_example_loss(self, y, y_pred, sample_weight):
-            """The compiled loss of every target, per example (summed over targets), times the loss weights."""
-            total = 0.0
-            for target, loss_name in self.loss.items():
-                truth, predicted = y[target], y_pred[target]
-                if loss_name != SPARSE_CROSSENTROPY:
-                    truth = ops.reshape(ops.cast(truth, predicted.dtype), ops.shape(predicted))
-                total = total + ops.cast(keras.losses.get(loss_name)(truth, predicted), "float32")
-            if sample_weight is not None:
-                total = total * ops.cast(sample_weight, "float32")
-            return total
+    def regularization(self):
+        return ops.sum([ops.cast(loss, "float32") for loss in self.losses]) if self.losses else 0.0
 
-        def regularization(self):
-            return ops.sum([ops.cast(loss, "float32") for loss in self.losses]) if self.losses else 0.0
+    def target_scores(self, y_pred):
+        """The watched target's scores as float32 columns (softmax probabilities, or the sigmoid unit)."""
+        scores = ops.cast(y_pred[self.mitigation["target"]], "float32")
+        return ops.reshape(scores, (-1, ops.shape(scores)[-1]))
 
-        def target_scores(self, y_pred):
-            """The watched target's scores as float32 columns (softmax probabilities, or the sigmoid unit)."""
-            scores = ops.cast(y_pred[self.mitigation["target"]], "float32")
-            return ops.reshape(scores, (-1, ops.shape(scores)[-1]))
+    def test_step(self, data):
+        logs = super().test_step(data)
+        return {name: value for name, value in logs.items() if name not in self.training_only_metrics}
 
-        def test_step(self, data):
-            logs = super().test_step(data)
-            return {name: value for name, value in logs.items() if name not in self.training_only_metrics}
-
-        def split_groups(self, data):
-            x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-            y = dict(y)
-            if GROUP_KEY not in y:
-                raise ValueError(f"{self.mitigation['method']}: the training batches carry no group labels")
-            groups = ops.cast(y.pop(GROUP_KEY), "int32")
-            return x, y, sample_weight, groups
-
-    return MitigatedModel
+    def split_groups(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        y = dict(y)
+        if GROUP_KEY not in y:
+            raise ValueError(f"{self.mitigation['method']}: the training batches carry no group labels")
+        groups = ops.cast(y.pop(GROUP_KEY), "int32")
+        return x, y, sample_weight, groups
 
 
 def apply_gradients(model, loss, tape, variables) -> None:
@@ -137,172 +129,152 @@ def apply_gradients(model, loss, tape, variables) -> None:
     model.optimizer.apply_gradients(zip(gradients, variables))
 
 
-def group_dro_class():
+class GroupDRO(MitigatedModel):
     """Group DRO (Sagawa et al. 2020, Algorithm 1): group weights q move by exponentiated gradient,
     q_g <- q_g exp(eta (L_g + C / sqrt(n_g))), then normalise; the model minimises sum_g q_g L_g."""
-    import keras
-    import tensorflow as tf
-    from keras import ops
 
-    class GroupDRO(base_class()):
-        def __init__(self, classifier, mitigation, targets, vocabulary, group_sizes, seed):
-            super().__init__(classifier, mitigation, targets, vocabulary, group_sizes, seed)
-            self.group_weights = self.add_weight(
-                shape=(self.n_groups,),
-                initializer=keras.initializers.Constant(1.0 / self.n_groups),
-                trainable=False,
-                aggregation="mean",  # replicas of a MirroredStrategy average their updates
-                name="dro_group_weights",
-            )
-            adjustment = mitigation.get("group_adjustment", 0.0)
-            self.adjustments = (adjustment / np.sqrt(np.maximum(group_sizes, 1))).astype("float32")
-            self.worst_group_loss = keras.metrics.Mean(name="worst_group_loss")
-            self.training_only_metrics = ("worst_group_loss",)
+    def __init__(self, classifier, mitigation, targets, vocabulary, group_sizes, seed):
+        super().__init__(classifier, mitigation, targets, vocabulary, group_sizes, seed)
+        self.group_weights = self.add_weight(
+            shape=(self.n_groups,),
+            initializer=keras.initializers.Constant(1.0 / self.n_groups),
+            trainable=False,
+            aggregation="mean",  # replicas of a MirroredStrategy average their updates
+            name="dro_group_weights",
+        )
+        adjustment = mitigation.get("group_adjustment", 0.0)
+        self.adjustments = (adjustment / np.sqrt(np.maximum(group_sizes, 1))).astype("float32")
+        self.worst_group_loss = keras.metrics.Mean(name="worst_group_loss")
+        self.training_only_metrics = ("worst_group_loss",)
 
-        def train_step(self, data):
-            x, y, sample_weight, groups = self.split_groups(data)
-            membership = ops.one_hot(groups, self.n_groups, dtype="float32")  # (batch, groups)
-            counts = ops.sum(membership, axis=0)
-            with tf.GradientTape() as tape:
-                y_pred = self(x, training=True)
-                losses = self.per_example_loss(y, y_pred, sample_weight)
-                group_losses = ops.sum(membership * losses[:, None], axis=0) / ops.maximum(counts, 1.0)
-                present = ops.cast(counts > 0, "float32")
-                step = self.mitigation["strength"] * (ops.stop_gradient(group_losses) + self.adjustments) * present
-                weights = self.group_weights * ops.exp(step)
-                weights = weights / ops.sum(weights)
-                objective = ops.sum(weights * group_losses) + self.regularization()
-            apply_gradients(self, objective, tape, self.trainable_variables)
-            self.group_weights.assign(weights)
-            self.worst_group_loss.update_state(ops.max(group_losses + (present - 1.0) * 1e9))
-            self._loss_tracker.update_state(objective, sample_weight=ops.shape(losses)[0])
-            return self.compute_metrics(x, y, y_pred, sample_weight)
-
-    return GroupDRO
+    def train_step(self, data):
+        x, y, sample_weight, groups = self.split_groups(data)
+        membership = ops.one_hot(groups, self.n_groups, dtype="float32")  # (batch, groups)
+        counts = ops.sum(membership, axis=0)
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            losses = self.per_example_loss(y, y_pred, sample_weight)
+            group_losses = ops.sum(membership * losses[:, None], axis=0) / ops.maximum(counts, 1.0)
+            present = ops.cast(counts > 0, "float32")
+            step = self.mitigation["strength"] * (ops.stop_gradient(group_losses) + self.adjustments) * present
+            weights = self.group_weights * ops.exp(step)
+            weights = weights / ops.sum(weights)
+            objective = ops.sum(weights * group_losses) + self.regularization()
+        apply_gradients(self, objective, tape, self.trainable_variables)
+        self.group_weights.assign(weights)
+        self.worst_group_loss.update_state(ops.max(group_losses + (present - 1.0) * 1e9))
+        self._loss_tracker.update_state(objective, sample_weight=ops.shape(losses)[0])
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
 
-def adversarial_class():
+class AdversarialDebiasing(MitigatedModel):
     """Adversarial debiasing (Zhang et al. 2018): an adversary learns to predict the group from the classifier's
     scores (and the true class, for equalized odds); the classifier descends its own loss while pushing the
     adversary's up: by gradient reversal (g_task - alpha g_adv) or with Zhang's projection term
     (g_task - proj_{g_adv} g_task - alpha g_adv)."""
-    import keras
-    import tensorflow as tf
-    from keras import ops
 
-    from faceaudit.models.adversary import build_adversary
+    def __init__(self, classifier, mitigation, targets, vocabulary, group_sizes, seed):
+        super().__init__(classifier, mitigation, targets, vocabulary, group_sizes, seed)
+        self.n_classes = len(targets[mitigation["target"]])
+        score_columns = int(classifier.get_layer(mitigation["target"]).output.shape[-1])
+        with_label = mitigation["criterion"] == "equalized_odds"
+        self.adversary = build_adversary(
+            score_columns + (self.n_classes if with_label else 0), self.n_groups, mitigation["hidden_units"], seed
+        )
+        self.adversary_loss = keras.metrics.Mean(name="adversary_loss")
+        self.training_only_metrics = ("adversary_loss",)
 
-    class AdversarialDebiasing(base_class()):
-        def __init__(self, classifier, mitigation, targets, vocabulary, group_sizes, seed):
-            super().__init__(classifier, mitigation, targets, vocabulary, group_sizes, seed)
-            self.n_classes = len(targets[mitigation["target"]])
-            score_columns = int(classifier.get_layer(mitigation["target"]).output.shape[-1])
-            with_label = mitigation["criterion"] == "equalized_odds"
-            self.adversary = build_adversary(
-                score_columns + (self.n_classes if with_label else 0), self.n_groups, mitigation["hidden_units"], seed
-            )
-            self.adversary_loss = keras.metrics.Mean(name="adversary_loss")
-            self.training_only_metrics = ("adversary_loss",)
+    def adversary_input(self, y, y_pred):
+        scores = self.target_scores(y_pred)
+        if self.mitigation["criterion"] != "equalized_odds":
+            return scores
+        truth = ops.one_hot(ops.cast(ops.reshape(y[self.mitigation["target"]], (-1,)), "int32"), self.n_classes)
+        return ops.concatenate([scores, ops.cast(truth, "float32")], axis=1)
 
-        def adversary_input(self, y, y_pred):
-            scores = self.target_scores(y_pred)
-            if self.mitigation["criterion"] != "equalized_odds":
-                return scores
-            truth = ops.one_hot(ops.cast(ops.reshape(y[self.mitigation["target"]], (-1,)), "int32"), self.n_classes)
-            return ops.concatenate([scores, ops.cast(truth, "float32")], axis=1)
+    def train_step(self, data):
+        x, y, sample_weight, groups = self.split_groups(data)
+        adversary_variables = self.adversary.trainable_variables
+        adversary_ids = {id(variable) for variable in adversary_variables}
+        classifier_variables = [v for v in self.trainable_variables if id(v) not in adversary_ids]
+        with tf.GradientTape(persistent=True) as tape:
+            y_pred = self(x, training=True)
+            task_loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+            predicted_groups = self.adversary(self.adversary_input(y, y_pred), training=True)
+            adversary_loss = ops.mean(keras.losses.sparse_categorical_crossentropy(groups, predicted_groups))
+            scaled_task = self.optimizer.scale_loss(task_loss)
+            scaled_adversary = self.optimizer.scale_loss(adversary_loss)
+        task_gradients = tape.gradient(scaled_task, classifier_variables)
+        leak_gradients = tape.gradient(scaled_adversary, classifier_variables)
+        adversary_gradients = tape.gradient(scaled_adversary, adversary_variables)
+        del tape
+        classifier_gradients = [
+            self.debiased_gradient(task, leak, variable)
+            for task, leak, variable in zip(task_gradients, leak_gradients, classifier_variables)
+        ]
+        self.optimizer.apply_gradients(
+            zip([*classifier_gradients, *adversary_gradients], [*classifier_variables, *adversary_variables])
+        )
+        self.adversary_loss.update_state(adversary_loss)
+        self._loss_tracker.update_state(task_loss, sample_weight=ops.shape(groups)[0])
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-        def train_step(self, data):
-            x, y, sample_weight, groups = self.split_groups(data)
-            adversary_variables = self.adversary.trainable_variables
-            adversary_ids = {id(variable) for variable in adversary_variables}
-            classifier_variables = [v for v in self.trainable_variables if id(v) not in adversary_ids]
-            with tf.GradientTape(persistent=True) as tape:
-                y_pred = self(x, training=True)
-                task_loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
-                predicted_groups = self.adversary(self.adversary_input(y, y_pred), training=True)
-                adversary_loss = ops.mean(keras.losses.sparse_categorical_crossentropy(groups, predicted_groups))
-                scaled_task = self.optimizer.scale_loss(task_loss)
-                scaled_adversary = self.optimizer.scale_loss(adversary_loss)
-            task_gradients = tape.gradient(scaled_task, classifier_variables)
-            leak_gradients = tape.gradient(scaled_adversary, classifier_variables)
-            adversary_gradients = tape.gradient(scaled_adversary, adversary_variables)
-            del tape
-            classifier_gradients = [
-                self.debiased_gradient(task, leak, variable)
-                for task, leak, variable in zip(task_gradients, leak_gradients, classifier_variables)
-            ]
-            self.optimizer.apply_gradients(
-                zip([*classifier_gradients, *adversary_gradients], [*classifier_variables, *adversary_variables])
-            )
-            self.adversary_loss.update_state(adversary_loss)
-            self._loss_tracker.update_state(task_loss, sample_weight=ops.shape(groups)[0])
-            return self.compute_metrics(x, y, y_pred, sample_weight)
-
-        def debiased_gradient(self, task, leak, variable):
-            task = ops.zeros_like(variable) if task is None else ops.convert_to_tensor(task)
-            if leak is None:
-                return task
-            leak = ops.convert_to_tensor(leak)
-            gradient = task - self.mitigation["strength"] * leak
-            if self.mitigation["update"] == "projection":
-                unit = leak / (ops.sqrt(ops.sum(leak * leak)) + 1e-12)
-                gradient = gradient - ops.sum(task * unit) * unit
-            return gradient
-
-    return AdversarialDebiasing
+    def debiased_gradient(self, task, leak, variable):
+        task = ops.zeros_like(variable) if task is None else ops.convert_to_tensor(task)
+        if leak is None:
+            return task
+        leak = ops.convert_to_tensor(leak)
+        gradient = task - self.mitigation["strength"] * leak
+        if self.mitigation["update"] == "projection":
+            unit = leak / (ops.sqrt(ops.sum(leak * leak)) + 1e-12)
+            gradient = gradient - ops.sum(task * unit) * unit
+        return gradient
 
 
-def mmd_class():
+class MMDPenalty(MitigatedModel):
     """An MMD penalty in the style of MinDiff (Prost et al. 2019): the classifier's loss plus `strength` times the
     squared maximum mean discrepancy (Gaussian kernel) between the scores of two groups in each batch, optionally only
     over examples of one true class (e.g. the negatives, for equal false-positive rates)."""
-    import keras
-    import tensorflow as tf
-    from keras import ops
 
-    class MMDPenalty(base_class()):
-        def __init__(self, classifier, mitigation, targets, vocabulary, group_sizes, seed):
-            super().__init__(classifier, mitigation, targets, vocabulary, group_sizes, seed)
-            first, second = compared_groups(mitigation, vocabulary)
-            self.first_members = np.isin(vocabulary, first).astype("float32")
-            self.second_members = np.isin(vocabulary, second).astype("float32")
-            label = mitigation.get("label")
-            self.label_index = None if label is None else list(targets[mitigation["target"]]).index(label)
-            self.penalty = keras.metrics.Mean(name="mmd_penalty")
-            self.training_only_metrics = ("mmd_penalty",)
+    def __init__(self, classifier, mitigation, targets, vocabulary, group_sizes, seed):
+        super().__init__(classifier, mitigation, targets, vocabulary, group_sizes, seed)
+        first, second = compared_groups(mitigation, vocabulary)
+        self.first_members = np.isin(vocabulary, first).astype("float32")
+        self.second_members = np.isin(vocabulary, second).astype("float32")
+        label = mitigation.get("label")
+        self.label_index = None if label is None else list(targets[mitigation["target"]]).index(label)
+        self.penalty = keras.metrics.Mean(name="mmd_penalty")
+        self.training_only_metrics = ("mmd_penalty",)
 
-        def squared_mmd(self, scores, first, second):
-            distances = ops.sum(ops.square(scores[:, None, :] - scores[None, :, :]), axis=-1)
-            kernel = ops.exp(-distances / (2.0 * self.mitigation["bandwidth"] ** 2))
-            count_first, count_second = ops.sum(first), ops.sum(second)
-            a, b = first / ops.maximum(count_first, 1.0), second / ops.maximum(count_second, 1.0)
+    def squared_mmd(self, scores, first, second):
+        distances = ops.sum(ops.square(scores[:, None, :] - scores[None, :, :]), axis=-1)
+        kernel = ops.exp(-distances / (2.0 * self.mitigation["bandwidth"] ** 2))
+        count_first, count_second = ops.sum(first), ops.sum(second)
+        a, b = first / ops.maximum(count_first, 1.0), second / ops.maximum(count_second, 1.0)
 
-            def mean_kernel(left, right):
-                return ops.sum(left[:, None] * kernel * right[None, :])
+        def mean_kernel(left, right):
+            return ops.sum(left[:, None] * kernel * right[None, :])
 
-            value = mean_kernel(a, a) + mean_kernel(b, b) - 2.0 * mean_kernel(a, b)
-            both = ops.cast((count_first > 0) & (count_second > 0), "float32")
-            return ops.maximum(value, 0.0) * both
+        value = mean_kernel(a, a) + mean_kernel(b, b) - 2.0 * mean_kernel(a, b)
+        both = ops.cast((count_first > 0) & (count_second > 0), "float32")
+        return ops.maximum(value, 0.0) * both
 
-        def train_step(self, data):
-            x, y, sample_weight, groups = self.split_groups(data)
-            membership = ops.one_hot(groups, self.n_groups, dtype="float32")
-            first = ops.sum(membership * self.first_members, axis=1)
-            second = ops.sum(membership * self.second_members, axis=1)
-            if self.label_index is not None:
-                of_label = ops.reshape(y[self.mitigation["target"]], (-1,)) == self.label_index
-                first, second = first * ops.cast(of_label, "float32"), second * ops.cast(of_label, "float32")
-            with tf.GradientTape() as tape:
-                y_pred = self(x, training=True)
-                task_loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
-                penalty = self.squared_mmd(self.target_scores(y_pred), first, second)
-                objective = task_loss + self.mitigation["strength"] * penalty
-            apply_gradients(self, objective, tape, self.trainable_variables)
-            self.penalty.update_state(penalty)
-            self._loss_tracker.update_state(task_loss, sample_weight=ops.shape(groups)[0])
-            return self.compute_metrics(x, y, y_pred, sample_weight)
-
-    return MMDPenalty
+    def train_step(self, data):
+        x, y, sample_weight, groups = self.split_groups(data)
+        membership = ops.one_hot(groups, self.n_groups, dtype="float32")
+        first = ops.sum(membership * self.first_members, axis=1)
+        second = ops.sum(membership * self.second_members, axis=1)
+        if self.label_index is not None:
+            of_label = ops.reshape(y[self.mitigation["target"]], (-1,)) == self.label_index
+            first, second = first * ops.cast(of_label, "float32"), second * ops.cast(of_label, "float32")
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            task_loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+            penalty = self.squared_mmd(self.target_scores(y_pred), first, second)
+            objective = task_loss + self.mitigation["strength"] * penalty
+        apply_gradients(self, objective, tape, self.trainable_variables)
+        self.penalty.update_state(penalty)
+        self._loss_tracker.update_state(task_loss, sample_weight=ops.shape(groups)[0])
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
 
 def compared_groups(mitigation: dict, vocabulary: list[str]) -> tuple[list[str], list[str]]:
