@@ -1,9 +1,11 @@
 """Planning speed: `python -m faceaudit.bench.planning --runs 2000` (or `make bench-planning`).
 
 Writes, in a temporary folder, a study of `--runs` runs (one experiment on the default config's synthetic dataset,
-with a learning-rate x batch-size x epochs grid) and a plain Snakefile of the same shape (a chain of five trivial
-rules per run and one report rule over all of them), then times `snakemake -n --quiet` on each, in turn, in this
-one process. Prints both times and the ratio study / plain (issue 15: at most 1.2 at 2,000 runs).
+with a learning-rate x batch-size x epochs grid), a plain Snakefile of the same size (a chain of five trivial rules
+per run and one report rule over all of them) and a plain Snakefile with the study's own DAG (the same rules, files
+and dependencies as faceaudit's, from the table of result files, with trivial commands and no input functions), then
+times `snakemake -n --quiet` on each, in turn, in this one process. Prints the times and the ratios of the study to
+each (issue 20: at most 1.2 against the five-rule Snakefile at 2,000 runs).
 """
 
 import argparse
@@ -17,6 +19,8 @@ import time
 from pathlib import Path
 
 import yaml
+
+from faceaudit.study.result_files import AUDIT_FILES, FOLDERS, RUN_FILES, run_pattern
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = REPO / "config" / "config.yaml"
@@ -62,6 +66,75 @@ rule step{step}:
 """
 
 
+# The study's DAG for one dataset, size and eval set, as plain rules: preprocess, then per run train -> predict ->
+# audit, and the report over every file the report reads (study.result_files.report_files). @NAME@ is filled in.
+SHAPED_SNAKEFILE = """\
+RUNS = [f"run{index:05d}" for index in range(@RUNS@)]
+ARRAYS = expand("results/data/faces/32-gray/{split}.{kind}", split=["train", "val", "test"], kind=["npy", "csv"])
+
+
+wildcard_constraints:
+    run=r"[^/]+",
+    eval_set="val|test",
+
+
+rule all:
+    input:
+        "results/report/index.html",
+
+
+rule report:
+    input:
+        expand(@REPORTED@, run=RUNS, eval_set="test"),
+    output:
+        "results/report/index.html",
+    shell:
+        "touch {output}"
+
+
+rule preprocess:
+    output:
+        ARRAYS,
+    shell:
+        "touch {output}"
+
+
+rule train:
+    input:
+        ARRAYS[:4],
+    output:
+@TRAIN@
+    shell:
+        "touch {output}"
+
+
+rule predict:
+    input:
+        "@MODEL@",
+        ARRAYS[4:],
+    output:
+@PREDICT@
+    shell:
+        "touch {output}"
+
+
+rule audit:
+    input:
+        "@PREDICTIONS@",
+    output:
+@AUDIT@
+    shell:
+        "mkdir -p {output}"
+"""
+
+
+def shaped_outputs(names, folders=()) -> str:
+    return "\n".join(
+        f'        directory("{run_pattern(name)}"),' if name in folders else f'        "{run_pattern(name)}",'
+        for name in names
+    )
+
+
 def grid_for(runs: int) -> dict:
     """A learning-rate x batch-size x epochs grid of exactly `runs` points (batch sizes, epochs where they divide)."""
     if runs < 1:
@@ -93,6 +166,25 @@ def write_plain_workflow(folder: Path, runs: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     steps = "".join(PLAIN_STEP.format(step=step, previous=step - 1) for step in range(2, CHAIN_LENGTH + 1))
     (folder / "Snakefile").write_text(PLAIN_SNAKEFILE.format(runs=runs, last=CHAIN_LENGTH) + steps)
+    return folder / "Snakefile"
+
+
+def write_shaped_workflow(folder: Path, runs: int) -> Path:
+    """A plain Snakefile with the study's own rules, files and dependencies (one dataset, one eval set)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    filled = {
+        "@RUNS@": str(runs),
+        "@REPORTED@": repr([run_pattern(name) for name in ("run_info", "curves", *AUDIT_FILES, "rejects", "gallery")]),
+        "@TRAIN@": shaped_outputs(RUN_FILES),
+        "@PREDICT@": shaped_outputs(("predictions", "rejects", "gallery")),
+        "@AUDIT@": shaped_outputs(AUDIT_FILES, FOLDERS),
+        "@MODEL@": run_pattern("model"),
+        "@PREDICTIONS@": run_pattern("predictions"),
+    }
+    text = SHAPED_SNAKEFILE
+    for placeholder, value in filled.items():
+        text = text.replace(placeholder, value)
+    (folder / "Snakefile").write_text(text)
     return folder / "Snakefile"
 
 
@@ -131,6 +223,7 @@ def run_benchmark(runs: int, repeats: int, folder: Path) -> dict:
     workflows = {
         "study": (REPO / "Snakefile", write_study(folder / "study", runs)),
         "plain": (write_plain_workflow(folder / "plain", runs), folder / "plain"),
+        "shaped": (write_shaped_workflow(folder / "shaped", runs), folder / "shaped"),
         "startup": (write_plain_workflow(folder / "startup", 1), folder / "startup"),
     }
     timings = {name: [] for name in workflows}
@@ -149,6 +242,9 @@ def run_benchmark(runs: int, repeats: int, folder: Path) -> dict:
         "study_seconds": seconds["study"],
         "plain_seconds": seconds["plain"],
         "startup_seconds": seconds["startup"],
+        "shaped_seconds": seconds["shaped"],
+        "shaped_jobs": jobs["shaped"],
+        "ratio_to_shaped": seconds["study"] / seconds["shaped"],
         "study_jobs": jobs["study"],
         "plain_jobs": jobs["plain"],
         "ratio": seconds["study"] / seconds["plain"],
@@ -168,8 +264,11 @@ def format_figures(figures: dict) -> str:
             f"  faceaudit study  {figures['study_seconds']:7.1f} s  ({figures['study_jobs']} jobs)",
             f"  plain Snakefile  {figures['plain_seconds']:7.1f} s  ({figures['plain_jobs']} jobs, "
             f"{CHAIN_LENGTH} rules per run + report)",
+            f"  plain, study DAG {figures['shaped_seconds']:7.1f} s  ({figures['shaped_jobs']} jobs, the study's rules "
+            "and files, trivial commands)",
             f"  startup          {figures['startup_seconds']:7.1f} s  (a plain Snakefile of 1 run)",
             f"  ratio study / plain: {figures['ratio']:.2f}",
+            f"  ratio study / plain with the study's DAG: {figures['ratio_to_shaped']:.2f}",
             f"  ratio after startup (study - startup) / (plain - startup): {figures['ratio_after_startup']:.2f}",
             f"  CPU seconds (user + system; steadier than wall time on a busy machine): study "
             f"{figures['study_cpu_seconds']:.1f}, plain {figures['plain_cpu_seconds']:.1f}, startup "

@@ -1,4 +1,4 @@
-"""Planning benchmark: the generated study and plain Snakefile have the shape the issue names, both dry runs plan it,
+"""Planning benchmark: the generated study and plain Snakefiles have the shape the issue names, both dry runs plan it,
 and the study still refuses a run it does not define (run names are matched by shape, not listed: issue 15)."""
 
 import subprocess
@@ -30,11 +30,14 @@ def test_the_study_has_one_run_per_grid_point_though_its_experiment_has_seeds(tm
 def test_both_workflows_plan_the_same_number_of_runs(tmp_path):
     figures = run_benchmark(runs=2, repeats=1, folder=tmp_path)
 
-    # Plain: five chained rules per run, the report and `all`. Study: 7 jobs per run (train, predict and the
-    # five rules after it, one eval set) plus the dataset's and report's jobs, which do not grow with the runs.
+    # Plain: five chained rules per run, the report and `all`. The study's DAG: 3 jobs per run (train, predict,
+    # audit; one eval set), one preprocess, the report and `all`; the study itself has the same and five jobs that do
+    # not grow with the runs (synthesize, manifest, sample grid, data audit, sine comparison) and report_settings.
     assert figures["plain_jobs"] == 5 * 2 + 2
-    assert figures["study_jobs"] > 7 * 2
+    assert figures["shaped_jobs"] == 3 * 2 + 3
+    assert figures["study_jobs"] == figures["shaped_jobs"] + 6
     assert figures["ratio"] == figures["study_seconds"] / figures["plain_seconds"]
+    assert figures["ratio_to_shaped"] == figures["study_seconds"] / figures["shaped_seconds"]
     assert min(figures["study_seconds"], figures["plain_seconds"], figures["startup_seconds"]) > 0
     assert min(figures["study_cpu_seconds"], figures["plain_cpu_seconds"], figures["startup_cpu_seconds"]) > 0
 
