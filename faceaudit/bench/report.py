@@ -28,6 +28,7 @@ from faceaudit.evaluation.calibration_plots import plot_calibration
 from faceaudit.evaluation.fairness import audit_fairness
 from faceaudit.evaluation.metrics import compute_metrics
 from faceaudit.evaluation.plots import plot_group_accuracy, plot_metrics, plot_training_curves
+from faceaudit.evaluation.settings import AuditSettings
 from faceaudit.evaluation.subgroups import SearchSettings, find_subgroups
 from faceaudit.evaluation.thresholds import audit_thresholds
 from faceaudit.report import report_files, write_report
@@ -67,7 +68,7 @@ def drawn_predictions(seed: int, rows: int = 2000) -> pd.DataFrame:
 def evaluation_files(predictions: pd.DataFrame) -> dict:
     """What evaluate, fairness, calibration and subgroups write for one eval set, as JSON text."""
     groups = {"targets": TARGETS, "sensitive_attributes": list(GROUPS), "positive_classes": POSITIVE}
-    calibration = audit_calibration(predictions, **groups, bins=10, resamples=100)
+    calibration = audit_calibration(predictions, **groups, settings=AuditSettings(calibration_bins=10, resamples=100))
     settings = SearchSettings(depth=2, reported=3, restarts=2)
     return {
         "metrics.json": json.dumps(compute_metrics(predictions, TARGETS, POSITIVE)),
@@ -77,7 +78,7 @@ def evaluation_files(predictions: pd.DataFrame) -> dict:
                 **groups,
                 intersections=[["group", "age_group"]],
                 privileged_groups={"group": "A"},
-                resamples=100,
+                settings=AuditSettings(resamples=100),
             )
         ),
         "calibration.json": json.dumps(

@@ -14,6 +14,7 @@ from faceaudit.evaluation.calibration_plots import plot_calibration
 from faceaudit.evaluation.fairness import audit_fairness
 from faceaudit.evaluation.metrics import compute_metrics
 from faceaudit.evaluation.plots import plot_group_accuracy, plot_metrics
+from faceaudit.evaluation.settings import AuditSettings
 from faceaudit.evaluation.subgroups import SearchSettings, find_subgroups, read_predictions
 from faceaudit.evaluation.thresholds import audit_thresholds
 
@@ -49,8 +50,12 @@ def audit_metrics(predictions: pd.DataFrame, evaluation: dict) -> dict:
     )
 
 
+def audit_settings(evaluation: dict) -> AuditSettings:
+    """The rule's `audit` and `calibration_audit` settings (parts of the config's `audit:` block) as one value."""
+    return AuditSettings.from_config(evaluation["audit"] | evaluation["calibration_audit"])
+
+
 def audit_group_fairness(predictions: pd.DataFrame, evaluation: dict) -> dict:
-    audit = evaluation["audit"]
     return audit_fairness(
         predictions,
         evaluation["targets"],
@@ -58,11 +63,7 @@ def audit_group_fairness(predictions: pd.DataFrame, evaluation: dict) -> dict:
         evaluation["positive_classes"],
         intersections=evaluation["intersections"],
         privileged_groups=evaluation["privileged_groups"],
-        resamples=audit["bootstrap_resamples"],
-        seed=audit["seed"],
-        min_group_size=audit["min_group_size"],
-        min_positives=audit["min_positives"],
-        multiple_comparisons=audit["multiple_comparisons"],
+        settings=audit_settings(evaluation),
         ordinal_targets=evaluation.get("ordinal_targets", ()),
     )
 
@@ -74,14 +75,7 @@ def audit_group_calibration(predictions: pd.DataFrame, evaluation: dict) -> tupl
         "positive_classes": evaluation["positive_classes"],
         "intersections": evaluation["intersections"],
     }
-    settings = evaluation["calibration_audit"]
-    calibration = audit_calibration(
-        predictions,
-        **groups,
-        bins=settings["calibration_bins"],
-        resamples=settings["bootstrap_resamples"],
-        seed=settings["seed"],
-    )
+    calibration = audit_calibration(predictions, **groups, settings=audit_settings(evaluation))
     return calibration, audit_thresholds(predictions, **groups)
 
 

@@ -32,6 +32,7 @@ import pandas as pd
 from faceaudit.evaluation.bootstrap import interval, resample_counts, resampled_mean
 from faceaudit.evaluation.fairness import SKIPPED_TARGET_ITSELF, group_column, with_intersections
 from faceaudit.evaluation.metrics import finite_or_none, is_regression, label_indices, require_columns
+from faceaudit.evaluation.settings import DEFAULT_SETTINGS, AuditSettings
 from faceaudit.labels import intersection_name, positive_class_of
 
 BINNINGS = ("equal_width", "equal_mass")
@@ -44,22 +45,19 @@ def audit_calibration(
     sensitive_attributes: list[str],
     positive_classes: dict[str, str],
     intersections: list[list[str]] = (),
-    bins: int = 10,
-    resamples: int = 1000,
-    seed: int = 0,
+    settings: AuditSettings = DEFAULT_SETTINGS,
 ) -> dict:
     """Return ``{target: {kind, confidence, positive_class (binary), bins, overall, attributes: {attribute:
     {groups: {group: calibration}, ece_gap}}, skipped_attributes}}``; a numeric target gets ``{"kind":
     "regression", "skipped": reason}``.
 
-    Arguments as for audit_fairness; ``bins`` confidence bins per binning, ``resamples`` bootstrap resamples
-    (0: no intervals) drawn with ``seed``.
+    Arguments as for audit_fairness; ``settings.calibration_bins`` confidence bins per binning,
+    ``settings.resamples`` bootstrap resamples (0: no intervals) drawn with ``settings.seed``.
     """
-    if bins < 1:
-        raise ValueError(f"calibration needs at least one bin, got bins={bins}")
+    bins = settings.calibration_bins
     table = with_intersections(predictions, intersections)
     attributes = [*sensitive_attributes, *(intersection_name(parts) for parts in intersections)]
-    counts = resample_counts(len(table), resamples, seed) if resamples else None
+    counts = resample_counts(len(table), settings.resamples, settings.seed) if settings.resamples else None
     return {
         target: {"kind": "regression", "skipped": SKIPPED_NUMERIC_TARGET}
         if is_regression(classes)

@@ -67,9 +67,10 @@ from faceaudit.evaluation.metrics import (
     require_columns,
     safe_ratio,
 )
-from faceaudit.evaluation.multiplicity import ALPHA, METHODS, adjust_family
+from faceaudit.evaluation.multiplicity import ALPHA, adjust_family
 from faceaudit.evaluation.ordinal import ordinal_group_blocks
 from faceaudit.evaluation.power import minimum_detectable_difference
+from faceaudit.evaluation.settings import DEFAULT_SETTINGS, AuditSettings
 from faceaudit.evaluation.significance import average_odds_p_value, mean_difference_p_value, two_proportion_p_value
 from faceaudit.evaluation.small_groups import Counts, Minimums, reason_of, shortfalls, withheld
 from faceaudit.labels import intersection_name, positive_class_of
@@ -97,11 +98,7 @@ def audit_fairness(
     positive_classes: dict[str, str],
     intersections: list[list[str]] = (),
     privileged_groups: dict[str, str] | None = None,
-    resamples: int = 1000,
-    seed: int = 0,
-    min_group_size: int = 1,
-    min_positives: int = 0,
-    multiple_comparisons: str = "holm",
+    settings: AuditSettings = DEFAULT_SETTINGS,
     ordinal_targets=(),
 ) -> dict:
     """Return ``{target: {attribute: audit, "skipped_attributes": {...}}}``.
@@ -114,18 +111,15 @@ def audit_fairness(
     the others are compared with, in addition to each group against the rest.
     An attribute that is, or contains, the target itself is not audited for
     that target and is listed under ``skipped_attributes`` with the reason.
-    ``resamples`` bootstrap resamples (0: no intervals) drawn with ``seed``.
-    ``min_group_size`` and ``min_positives`` withhold rates measured on too few rows (the workflow's defaults,
-    from the config schema, are 30 and 10; here 1 and 0 withhold nothing); ``multiple_comparisons`` (holm, bh or
-    none) adjusts each target's p-values as one family. Each group of a target in ``ordinal_targets`` (ordered bins)
-    gets an ``ordinal`` block: exact accuracy, accuracy within one bin, mean absolute bin distance, with intervals.
+    ``settings`` says how (resamples, seed, the small-group minimums, the multiple-comparisons method: see
+    AuditSettings); each target's p-values are adjusted as one family. Each group of a target in
+    ``ordinal_targets`` (ordered bins) gets an ``ordinal`` block: exact accuracy, accuracy within one bin, mean
+    absolute bin distance, with intervals.
     """
-    if multiple_comparisons not in METHODS:
-        raise ValueError(f"multiple_comparisons must be one of {', '.join(METHODS)}, got {multiple_comparisons!r}")
-    minimums = Minimums(min_group_size, min_positives)
+    minimums = Minimums(settings.min_group_size, settings.min_positives)
     table = with_intersections(predictions, intersections)
     attributes = [*sensitive_attributes, *(intersection_name(parts) for parts in intersections)]
-    counts = resample_counts(len(table), resamples, seed) if resamples else None
+    counts = resample_counts(len(table), settings.resamples, settings.seed) if settings.resamples else None
     audits = {}
     for target, classes in targets.items():
         audit = audit_target(
@@ -133,7 +127,7 @@ def audit_fairness(
         )
         if target in ordinal_targets:
             add_ordinal_blocks(audit, table, target, classes, counts)
-        audits[target] = with_adjusted_family(audit, multiple_comparisons)
+        audits[target] = with_adjusted_family(audit, settings.multiple_comparisons)
     return audits
 
 

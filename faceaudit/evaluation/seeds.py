@@ -45,7 +45,8 @@ from faceaudit.evaluation.fairness import (
     with_intersections,
 )
 from faceaudit.evaluation.metrics import is_regression, label_indices, numeric_columns
-from faceaudit.evaluation.multiplicity import ALPHA, METHODS, adjust_family
+from faceaudit.evaluation.multiplicity import ALPHA, adjust_family
+from faceaudit.evaluation.settings import DEFAULT_SETTINGS, AuditSettings
 from faceaudit.evaluation.small_groups import Minimums, reason_of
 from faceaudit.labels import intersection_name, positive_class_of
 
@@ -110,34 +111,31 @@ def aggregate_seeds(
     positive_classes: dict[str, str],
     intersections: list[list[str]] = (),
     privileged_groups: dict[str, str] | None = None,
-    resamples: int = 1000,
-    seed: int = 0,
-    min_group_size: int = 1,
-    min_positives: int = 0,
-    multiple_comparisons: str = "holm",
+    settings: AuditSettings = DEFAULT_SETTINGS,
 ) -> dict:
     """Return ``{"runs": [...], target: {...}}``: every statistic of every target across the seeds' predictions.
 
     ``seed_predictions`` maps each seed's run name to its predictions of one eval set (the same rows in the same
-    order); the other arguments are those of ``audit_fairness``. ``resamples`` two-level bootstrap replicates.
+    order); the other arguments are those of ``audit_fairness`` (``settings.resamples``: two-level bootstrap
+    replicates).
     """
-    if multiple_comparisons not in METHODS:
-        raise ValueError(f"multiple_comparisons must be one of {', '.join(METHODS)}, got {multiple_comparisons!r}")
-    if resamples < 1:
-        raise ValueError(f"the two-level bootstrap needs at least 1 resample, got {resamples}")
+    if settings.resamples < 1:
+        raise ValueError(f"the two-level bootstrap needs at least 1 resample, got {settings.resamples}")
     runs = list(seed_predictions)
     check_same_rows(seed_predictions)
     tables = {run: with_intersections(table, intersections) for run, table in seed_predictions.items()}
     attributes = [*sensitive_attributes, *(intersection_name(parts) for parts in intersections)]
     n_rows = len(next(iter(tables.values())))
-    counts = resample_counts(n_rows, resamples, seed)
-    settings = Settings(positive_classes, privileged_groups or {}, Minimums(min_group_size, min_positives))
-    result = {"runs": runs, "resamples": resamples, "method": METHOD}
+    counts = resample_counts(n_rows, settings.resamples, settings.seed)
+    context = Settings(
+        positive_classes, privileged_groups or {}, Minimums(settings.min_group_size, settings.min_positives)
+    )
+    result = {"runs": runs, "resamples": settings.resamples, "method": METHOD}
     for target, classes in targets.items():
-        per_seed = [target_statistics(tables[run], target, classes, attributes, settings) for run in runs]
+        per_seed = [target_statistics(tables[run], target, classes, attributes, context) for run in runs]
         statistics = per_seed[0][0]
         values = np.stack([columns.evaluate(counts) for _, columns in per_seed])  # (seeds, 1 + resamples, columns)
-        result[target] = summarise(runs, statistics, values, multiple_comparisons)
+        result[target] = summarise(runs, statistics, values, settings.multiple_comparisons)
         add_group_sizes(result[target], tables[runs[0]])
         result[target]["skipped_attributes"] = {
             attribute: SKIPPED_TARGET_ITSELF for attribute in attributes if target in attribute.split("+")

@@ -13,6 +13,7 @@ from faceaudit.data.manifest import build_manifest
 from faceaudit.data.synthetic import generate_synthetic_dataset
 from faceaudit.evaluation.fairness import audit_fairness
 from faceaudit.evaluation.predictions import predict_eval_set
+from faceaudit.evaluation.settings import AuditSettings
 from faceaudit.training.classifier import train_run
 
 GENDER = ["Female", "Male"]
@@ -55,7 +56,9 @@ def audit_of_trained_model(tmp_path, groups: list[dict]) -> dict:
     )
     images, rows = splits["test"]
     predictions = predict_eval_set(tmp_path / "model.keras", images, rows, {"gender": GENDER}, ["group"])
-    return audit_fairness(predictions, {"gender": GENDER}, ["group"], {}, resamples=1000, seed=3)["gender"]["group"]
+    return audit_fairness(
+        predictions, {"gender": GENDER}, ["group"], {}, settings=AuditSettings(resamples=1000, seed=3)
+    )["gender"]["group"]
 
 
 def test_injected_bias_shows_up_against_the_right_group(tmp_path):
@@ -128,8 +131,8 @@ def drawn_audit(predictions, seed: int) -> dict:
         {"label": "yes"},
         intersections=[["group", "band"]],
         privileged_groups={"group": "A"},
-        seed=seed,
         **DRAWN_SETTINGS,
+        settings=AuditSettings(seed=seed),
     )["label"]
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from faceaudit.evaluation.seeds import aggregate_seeds
+from faceaudit.evaluation.settings import AuditSettings
 
 evaluation = snakemake.params.evaluation
-audit = evaluation["audit"]
 predictions = {
     run: pd.read_csv(path, dtype={"path": str}) for run, path in zip(snakemake.params.runs, snakemake.input.predictions)
 }
@@ -21,10 +21,6 @@ aggregate = aggregate_seeds(
     evaluation["positive_classes"],
     intersections=evaluation["intersections"],
     privileged_groups=evaluation["privileged_groups"],
-    resamples=audit["bootstrap_resamples"],
-    seed=audit["seed"],
-    min_group_size=audit["min_group_size"],
-    min_positives=audit["min_positives"],
-    multiple_comparisons=audit["multiple_comparisons"],
+    settings=AuditSettings.from_config(evaluation["audit"]),
 )
 Path(snakemake.output.seeds).write_text(json.dumps(aggregate, indent=2))

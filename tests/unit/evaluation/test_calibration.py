@@ -13,6 +13,7 @@ from PIL import Image
 from faceaudit.evaluation.calibration import SKIPPED_NUMERIC_TARGET, audit_calibration
 from faceaudit.evaluation.calibration_plots import plot_calibration
 from faceaudit.evaluation.fairness import SKIPPED_TARGET_ITSELF
+from faceaudit.evaluation.settings import AuditSettings
 from faceaudit.evaluation.thresholds import audit_thresholds
 from faceaudit.study.validation import ConfigError, validate_config
 
@@ -38,7 +39,9 @@ def binary_table(true_probability, score, groups=None, seed=0) -> pd.DataFrame:
 
 
 def overall(table, bins=10, resamples=0, **kwargs) -> dict:
-    return audit_calibration(table, GENDER, [], POSITIVE, bins=bins, resamples=resamples, **kwargs)["gender"]["overall"]
+    return audit_calibration(
+        table, GENDER, [], POSITIVE, **kwargs, settings=AuditSettings(calibration_bins=bins, resamples=resamples)
+    )["gender"]["overall"]
 
 
 def test_square_root_scores_have_the_analytic_ece_and_brier():
@@ -82,7 +85,9 @@ def test_a_miscalibrated_group_is_found_with_a_gap_interval_that_excludes_zero()
     p = rng.uniform(0, 0.9, size=n)
     groups = np.where(np.arange(n) % 2 == 0, "A", "B")
     table = binary_table(p, np.where(groups == "A", p + 0.1, p), groups)
-    audit = audit_calibration(table, GENDER, ["group"], POSITIVE, resamples=200)["gender"]["attributes"]["group"]
+    audit = audit_calibration(table, GENDER, ["group"], POSITIVE, settings=AuditSettings(resamples=200))["gender"][
+        "attributes"
+    ]["group"]
     assert audit["groups"]["A"]["ece_equal_width"] == pytest.approx(0.1, abs=0.01)
     assert audit["groups"]["B"]["ece_equal_width"] < np.sqrt(10 / (n / 2))
     for binning in ("equal_width", "equal_mass"):
@@ -114,7 +119,7 @@ def test_multiclass_targets_calibrate_the_top_label():
             **{f"age_score_{k}": scores[:, k] for k in range(3)},
         }
     )
-    result = audit_calibration(table, {"age": classes}, [], {}, resamples=0)["age"]
+    result = audit_calibration(table, {"age": classes}, [], {}, settings=AuditSettings(resamples=0))["age"]
     assert result["kind"] == "multiclass"
     assert result["overall"]["ece_equal_width"] == pytest.approx(0.1, abs=0.005)
     assert result["overall"]["ece_equal_mass"] == pytest.approx(0.1, abs=0.005)
@@ -143,7 +148,9 @@ def test_hand_computed_reliability_diagram_with_two_bins():
 
 def test_empty_bins_are_none_and_every_value_is_plain_json():
     table = binary_table(np.array([0.0, 1.0, 1.0]), np.array([0.05, 0.95, 1.0]))
-    result = audit_calibration(table, GENDER, ["group"], POSITIVE, bins=10, resamples=20)
+    result = audit_calibration(
+        table, GENDER, ["group"], POSITIVE, settings=AuditSettings(calibration_bins=10, resamples=20)
+    )
     reliability = result["gender"]["overall"]["reliability"]
     assert reliability["count"] == [1, 0, 0, 0, 0, 0, 0, 0, 0, 2]  # a score of exactly 1 is in the last bin
     assert reliability["frequency"][1] is None and reliability["frequency_ci"][1] is None
@@ -155,7 +162,12 @@ def test_the_target_itself_and_numeric_targets_are_skipped_with_the_reason():
     table["gender"] = table["gender_true"]
     table["age_years_true"], table["age_years_pred"] = [20.0, 30.0], [22.0, 28.0]
     audit = audit_calibration(
-        table, {**GENDER, "age_years": "numeric"}, ["group", "gender"], POSITIVE, [["gender", "group"]], resamples=0
+        table,
+        {**GENDER, "age_years": "numeric"},
+        ["group", "gender"],
+        POSITIVE,
+        [["gender", "group"]],
+        settings=AuditSettings(resamples=0),
     )
     assert list(audit["gender"]["attributes"]) == ["group"]
     assert audit["gender"]["skipped_attributes"] == {
@@ -168,7 +180,9 @@ def test_the_target_itself_and_numeric_targets_are_skipped_with_the_reason():
 def test_a_positive_class_listed_first_is_the_score_calibrated():
     """Female positive: its score (score_0) against whether the truth is Female."""
     table = binary_table(np.array([0.0, 1.0, 1.0, 1.0]), np.array([0.2, 0.2, 0.8, 0.8]))
-    result = audit_calibration(table, GENDER, [], {"gender": "Female"}, bins=2, resamples=0)["gender"]
+    result = audit_calibration(
+        table, GENDER, [], {"gender": "Female"}, settings=AuditSettings(calibration_bins=2, resamples=0)
+    )["gender"]
     assert result["positive_class"] == "Female"
     assert result["overall"]["reliability"]["confidence"] == pytest.approx([0.2, 0.8])
     assert result["overall"]["reliability"]["frequency"] == pytest.approx([0.0, 0.5])
@@ -179,7 +193,7 @@ def test_a_score_outside_zero_to_one_is_refused_naming_column_and_row(bad):
     table = binary_table(np.array([0.0, 1.0, 1.0]), np.array([0.3, 0.7, 0.9]))
     table.loc[2, "gender_score_1"] = bad
     with pytest.raises(ValueError, match=r"'gender_score_1' at row 2 .*from 0 to 1"):
-        audit_calibration(table, GENDER, [], POSITIVE, resamples=0)
+        audit_calibration(table, GENDER, [], POSITIVE, settings=AuditSettings(resamples=0))
 
 
 def figure_table() -> pd.DataFrame:
@@ -205,7 +219,7 @@ def test_one_reliability_figure_per_target_and_attribute_and_one_threshold_figur
         "positive_classes": POSITIVE,
         "intersections": [["group", "race"]],
     }
-    calibration = audit_calibration(table, targets, **groups, resamples=50)
+    calibration = audit_calibration(table, targets, **groups, settings=AuditSettings(resamples=50))
     thresholds = audit_thresholds(table, targets, **groups)
     written = plot_calibration(calibration, thresholds, tmp_path / "figures")
     names = sorted(path.name for path in (tmp_path / "figures").iterdir())

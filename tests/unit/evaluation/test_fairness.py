@@ -3,12 +3,14 @@
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from faceaudit.evaluation.fairness import AIF360_METRICS, audit_fairness
+from faceaudit.evaluation.settings import AuditSettings
 from faceaudit.evaluation.significance import average_odds_p_value, two_proportion_p_value
 
 GENDER = {"gender": ["Female", "Male"]}
@@ -249,7 +251,9 @@ def test_intervals_surround_the_estimates_and_can_be_turned_off(three_group_audi
     low, high = by_group["vs_rest"]["A"]["ci"]["statistical_parity_difference"]
     assert low <= by_group["vs_rest"]["A"]["statistical_parity_difference"] <= high
     assert by_group["accuracy_gap_ci"][1] >= by_group["accuracy_gap"]
-    unresampled = audit_fairness(three_group_table(), GENDER, ["group"], {"gender": "Male"}, resamples=0)
+    unresampled = audit_fairness(
+        three_group_table(), GENDER, ["group"], {"gender": "Male"}, settings=AuditSettings(resamples=0)
+    )
     # No intervals without resamples; the p-value does not need them: C 1 of 2 right, the rest 6 of 8.
     assert only(unresampled["gender"]["group"]["accuracy_vs_rest"]["C"], ["difference", "ci", "p_value"]) == {
         "difference": pytest.approx(1 / 2 - 6 / 8),
@@ -277,7 +281,9 @@ def test_four_fifths_rule_bounds_are_0_8_and_1_25(selected_in_group, verdict):
     # 100 rows per group; the rest (B) selects 50: DI = selected_in_group / 50.
     rows = [("A", "Male", "Male" if index < selected_in_group else "Female") for index in range(100)]
     rows += [("B", "Male", "Male" if index < 50 else "Female") for index in range(100)]
-    comparison = audit_fairness(table(rows), GENDER, ["group"], {"gender": "Male"}, resamples=0)["gender"]["group"]
+    comparison = audit_fairness(
+        table(rows), GENDER, ["group"], {"gender": "Male"}, settings=AuditSettings(resamples=0)
+    )["gender"]["group"]
     impact = comparison["vs_rest"]["A"]
     assert impact["disparate_impact"] == pytest.approx(selected_in_group / 50)
     assert (impact["four_fifths_rule"], impact["four_fifths_flag"]) == verdict
@@ -309,7 +315,7 @@ def test_intersections_are_audited_as_one_attribute():
         ["group", "band"],
         {},
         intersections=[["group", "band"], ["gender", "group"]],
-        resamples=50,
+        settings=AuditSettings(resamples=50),
     )
     by_intersection = audit["age"]["group+band"]["groups"]
     assert set(by_intersection) == {"A+x", "A+y", "B+x", "B+y", "C+x", "C+y"}
@@ -340,7 +346,9 @@ def test_regression_bias_is_the_spread_of_group_mae():
             "group": ["A", "A", "A", "B", "B", "B"],
         }
     )
-    audit = audit_fairness(predictions, {"age": "numeric"}, ["group"], {}, resamples=200)["age"]["group"]
+    audit = audit_fairness(predictions, {"age": "numeric"}, ["group"], {}, settings=AuditSettings(resamples=200))[
+        "age"
+    ]["group"]
     assert audit["groups"]["A"]["mae"] == pytest.approx(2 / 3)
     assert audit["groups"]["B"]["mean_error"] == pytest.approx((10 - 10 + 6) / 3)
     assert audit["mae_spread"] == pytest.approx(26 / 3 - 2 / 3)
@@ -361,7 +369,7 @@ def counted(group: str, true_positive: int, false_negative: int, false_positive:
     )
 
 
-SMALL_GROUP_RULE = {"min_group_size": 30, "min_positives": 10}
+SMALL_GROUP_RULE = AuditSettings(min_group_size=30, min_positives=10)
 
 
 @pytest.fixture(scope="module")
@@ -369,7 +377,7 @@ def audit_with_a_group_of_12():
     """A: 50 rows, accuracy 0.9; B: 50 rows, accuracy 0.7; C: 12 rows, all wrong (6 positives)."""
     rows = counted("A", 23, 2, 3, 22) + counted("B", 18, 7, 8, 17) + counted("C", 0, 6, 6, 0)
     return audit_fairness(
-        table(rows), GENDER, ["group"], {"gender": "Male"}, privileged_groups={"group": "C"}, **SMALL_GROUP_RULE
+        table(rows), GENDER, ["group"], {"gender": "Male"}, privileged_groups={"group": "C"}, settings=SMALL_GROUP_RULE
     )["gender"]["group"]
 
 
@@ -425,7 +433,9 @@ def test_a_small_group_gets_no_comparison_no_flag_and_no_p_value(audit_with_a_gr
 def test_few_actual_positives_withhold_the_tpr_but_not_the_accuracy():
     # A: 40 rows but only 5 actual positives; B: 40 rows, 20 positives.
     rows = counted("A", 4, 1, 5, 30) + counted("B", 15, 5, 5, 15)
-    audit = audit_fairness(table(rows), GENDER, ["group"], {"gender": "Male"}, **SMALL_GROUP_RULE)["gender"]["group"]
+    audit = audit_fairness(table(rows), GENDER, ["group"], {"gender": "Male"}, settings=SMALL_GROUP_RULE)["gender"][
+        "group"
+    ]
     group_a = audit["groups"]["A"]
     assert group_a["accuracy"] == pytest.approx(34 / 40) and group_a["fpr"] == pytest.approx(5 / 35)
     assert group_a["tpr"] is None
@@ -460,10 +470,15 @@ def test_every_tested_gap_has_raw_and_adjusted_p_values_and_the_family_size():
     rows = counted("A", 23, 2, 3, 22) + counted("B", 18, 7, 8, 17) + counted("C", 20, 5, 5, 20)
     predictions = table(rows)
     predictions["band"] = ["x", "y"] * (len(rows) // 2)
-    settings = {"privileged_groups": {"group": "A"}, "intersections": [["group", "band"]], **SMALL_GROUP_RULE}
+    groups = {"privileged_groups": {"group": "A"}, "intersections": [["group", "band"]]}
     by_method = {
         method: audit_fairness(
-            predictions, GENDER, ["group", "band"], {"gender": "Male"}, multiple_comparisons=method, **settings
+            predictions,
+            GENDER,
+            ["group", "band"],
+            {"gender": "Male"},
+            **groups,
+            settings=replace(SMALL_GROUP_RULE, multiple_comparisons=method),
         )["gender"]
         for method in ("holm", "bh", "none")
     }
@@ -491,14 +506,18 @@ def test_every_tested_gap_has_raw_and_adjusted_p_values_and_the_family_size():
 
 def test_unknown_adjustment_is_refused_with_its_name():
     with pytest.raises(ValueError, match="holm, bh, none, got 'bonferroni'"):
-        audit_fairness(three_group_table(), GENDER, ["group"], {}, multiple_comparisons="bonferroni")
+        audit_fairness(
+            three_group_table(), GENDER, ["group"], {}, settings=AuditSettings(multiple_comparisons="bonferroni")
+        )
 
 
 def test_p_values_are_the_two_proportion_z_tests_of_each_gap():
     # A: 400 rows, 360 right (TP 180, FN 20, FP 20, TN 180); B: 400 rows, 320 right. Accuracy: pooled 0.85,
     # z = 0.1 / sqrt(0.85 * 0.15 * 2 / 400) = 3.961, p = 7.47e-5.
     rows = counted("A", 180, 20, 20, 180) + counted("B", 160, 40, 40, 160)
-    audit = audit_fairness(table(rows), GENDER, ["group"], {"gender": "Male"}, resamples=200)["gender"]["group"]
+    audit = audit_fairness(table(rows), GENDER, ["group"], {"gender": "Male"}, settings=AuditSettings(resamples=200))[
+        "gender"
+    ]["group"]
     accuracy = audit["accuracy_vs_rest"]["A"]
     assert accuracy["difference"] == pytest.approx(0.1)
     assert accuracy["p_value"] == pytest.approx(7.47e-5, rel=0.01)
@@ -532,9 +551,9 @@ def test_multiclass_class_tpr_against_the_rest_and_small_classes():
             "group": [group for group, _, _ in rows],
         }
     )
-    gaps = audit_fairness(predictions, {"kind": ["a", "b", "c"]}, ["group"], {}, **SMALL_GROUP_RULE)["kind"]["group"][
-        "class_tpr_gaps"
-    ]
+    gaps = audit_fairness(predictions, {"kind": ["a", "b", "c"]}, ["group"], {}, settings=SMALL_GROUP_RULE)["kind"][
+        "group"
+    ]["class_tpr_gaps"]
     assert gaps["a"]["tpr"] == {"X": pytest.approx(0.9), "Y": pytest.approx(0.5)}
     assert gaps["a"]["tpr_vs_rest"]["Y"]["difference"] == pytest.approx(0.5 - 0.9)
     assert gaps["a"]["tpr_vs_rest"]["Y"]["distinguishable_from_zero"] is True
@@ -563,9 +582,9 @@ def test_regression_groups_below_the_minimum_take_no_part_in_the_spread():
     predictions = pd.DataFrame(
         {"path": [f"{i}.jpg" for i in range(len(groups))], "age_true": true, "age_pred": predicted, "group": groups}
     )
-    audit = audit_fairness(predictions, {"age": "numeric"}, ["group"], {}, resamples=200, **SMALL_GROUP_RULE)["age"][
-        "group"
-    ]
+    audit = audit_fairness(
+        predictions, {"age": "numeric"}, ["group"], {}, settings=replace(SMALL_GROUP_RULE, resamples=200)
+    )["age"]["group"]
     assert (audit["best_group"], audit["worst_group"]) == ("A", "B")
     assert audit["mae_spread"] == pytest.approx(2.0)
     assert audit["groups"]["C"]["mae"] is None and audit["groups"]["C"]["mae_ci"] is None
@@ -592,7 +611,7 @@ def test_the_report_renders_an_audit_whose_groups_are_all_too_small(tmp_path):
         ["group"],
         {"gender": "Male"},
         privileged_groups={"group": "A"},
-        **SMALL_GROUP_RULE,
+        settings=SMALL_GROUP_RULE,
     )
     assert audit["gender"]["group"]["accuracy_gap"] is None and audit["age"]["group"]["mae_spread"] is None
     assert largest_gap(audit["gender"]) == (None, None, "")

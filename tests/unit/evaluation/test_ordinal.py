@@ -7,6 +7,7 @@ import pytest
 from faceaudit.evaluation.fairness import audit_fairness
 from faceaudit.evaluation.metrics import compute_metrics
 from faceaudit.evaluation.ordinal import FAIRFACE_AGE_BINS, ordinal_targets
+from faceaudit.evaluation.settings import AuditSettings
 
 AGE = list(FAIRFACE_AGE_BINS)
 # (true bin, predicted bin): group A is off by 0, 1, 2 and 8 bins; group B by 0, 0, 1 and 0.
@@ -40,7 +41,9 @@ def test_overall_scores_count_bins_off():
 
 
 def test_each_group_gets_its_scores_with_intervals_that_hold_them():
-    audit = audit_fairness(age_predictions(), {"age": AGE}, ["group"], {}, resamples=400, ordinal_targets=["age"])
+    audit = audit_fairness(
+        age_predictions(), {"age": AGE}, ["group"], {}, ordinal_targets=["age"], settings=AuditSettings(resamples=400)
+    )
     groups = audit["age"]["group"]["groups"]
     first, second = groups["A"]["ordinal"], groups["B"]["ordinal"]
     assert (first["exact_accuracy"], first["within_one_accuracy"], first["mean_absolute_bin_distance"]) == (
@@ -58,13 +61,20 @@ def test_each_group_gets_its_scores_with_intervals_that_hold_them():
     low, high = first["mean_absolute_bin_distance_ci"]
     assert 0 <= low < 11 / 4 < high <= 8
     # Not a new tested gap: the family of p-values is what it was without the ordinal blocks.
-    plain = audit_fairness(age_predictions(), {"age": AGE}, ["group"], {}, resamples=400)
+    plain = audit_fairness(age_predictions(), {"age": AGE}, ["group"], {}, settings=AuditSettings(resamples=400))
     assert audit["age"]["group"]["multiple_comparisons"] == plain["age"]["group"]["multiple_comparisons"]
 
 
 def test_a_group_too_small_for_its_accuracy_gets_no_ordinal_scores_and_the_reason():
     table = age_predictions().iloc[:5]  # group B keeps one row
-    audit = audit_fairness(table, {"age": AGE}, ["group"], {}, resamples=0, min_group_size=2, ordinal_targets=["age"])
+    audit = audit_fairness(
+        table,
+        {"age": AGE},
+        ["group"],
+        {},
+        ordinal_targets=["age"],
+        settings=AuditSettings(resamples=0, min_group_size=2),
+    )
     block = audit["age"]["group"]["groups"]["B"]["ordinal"]
     assert block["exact_accuracy"] is None
     assert "1" in block["insufficient_reason"]

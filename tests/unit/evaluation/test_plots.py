@@ -20,6 +20,7 @@ from faceaudit.evaluation.plots import (
     roc_figure,
     training_curves_figure,
 )
+from faceaudit.evaluation.settings import AuditSettings
 from faceaudit.figures import plt
 
 DOLLAR_CLASS = "$x$"
@@ -67,7 +68,9 @@ def error_bar_boxes(axis) -> list[Bbox]:
 
 
 def test_group_sizes_are_shown_clear_of_the_error_bars():
-    audit = audit_fairness(predictions_table(), {"gender": CLASSES}, ["group"], {"gender": "Male"}, resamples=200)
+    audit = audit_fairness(
+        predictions_table(), {"gender": CLASSES}, ["group"], {"gender": "Male"}, settings=AuditSettings(resamples=200)
+    )
     figure = group_accuracy_figure(audit)
     renderer = rendered(figure)
     (axis,) = figure.axes
@@ -84,7 +87,9 @@ def test_group_sizes_are_shown_clear_of_the_error_bars():
 def test_names_holding_dollar_signs_are_drawn_literally():
     predictions = predictions_table()
     metrics = compute_metrics(predictions, {"gender": CLASSES}, {"gender": "Male"})["gender"]
-    audit = audit_fairness(predictions, {"gender": CLASSES}, ["group"], {"gender": "Male"}, resamples=0)
+    audit = audit_fairness(
+        predictions, {"gender": CLASSES}, ["group"], {"gender": "Male"}, settings=AuditSettings(resamples=0)
+    )
     figures = [
         confusion_matrix_figure("gender", metrics["confusion_matrix"]),
         roc_figure("gender", {**metrics, "positive_class": DOLLAR_CLASS}),

@@ -6,6 +6,8 @@ logits) have mean zero, so there is no bias unless one is injected; the row diff
 rows of one test set are.
 """
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -13,9 +15,10 @@ from faceaudit.bench.audit import drawn_seed_predictions
 from faceaudit.evaluation.bootstrap import resample_counts, resampled_rate
 from faceaudit.evaluation.fairness import audit_fairness
 from faceaudit.evaluation.seeds import aggregate_seeds
+from faceaudit.evaluation.settings import AuditSettings
 
 BINARY = {"label": ["no", "yes"]}
-SETTINGS = {"min_group_size": 30, "min_positives": 10, "resamples": 300}
+SETTINGS = AuditSettings(min_group_size=30, min_positives=10, resamples=300)
 
 
 def drawn_seeds(study: int, **kwargs) -> dict:
@@ -24,7 +27,12 @@ def drawn_seeds(study: int, **kwargs) -> dict:
 
 def aggregate(tables, **settings):
     return aggregate_seeds(
-        tables, BINARY, ["group"], {"label": "yes"}, privileged_groups={"group": "A"}, **(SETTINGS | settings)
+        tables,
+        BINARY,
+        ["group"],
+        {"label": "yes"},
+        privileged_groups={"group": "A"},
+        settings=replace(SETTINGS, **settings),
     )["label"]
 
 
@@ -48,7 +56,7 @@ def test_per_seed_values_equal_each_seeds_own_audit_and_the_seeds_differ():
         {"label": "yes"},
         intersections=[["group", "band"]],
         privileged_groups={"group": "A"},
-        **SETTINGS,
+        settings=SETTINGS,
     )["label"]["attributes"]
     for run, table in tables.items():
         own = audit_fairness(
@@ -58,7 +66,7 @@ def test_per_seed_values_equal_each_seeds_own_audit_and_the_seeds_differ():
             {"label": "yes"},
             intersections=[["group", "band"]],
             privileged_groups={"group": "A"},
-            **(SETTINGS | {"resamples": 0}),
+            settings=replace(SETTINGS, resamples=0),
         )["label"]
         for attribute in ("group", "group+band"):
             for name, rates in own[attribute]["groups"].items():
@@ -96,7 +104,7 @@ def test_identical_seeds_leave_only_the_test_rows_variance():
     combined = aggregate({f"exp__seed{seed}": table for seed in range(3)}, seed=4)
     gap = combined["attributes"]["group"]["accuracy_vs_rest"]["C"]
     in_c, correct = (table["group"] == "C").to_numpy(), (table["label_true"] == table["label_pred"]).to_numpy()
-    counts = resample_counts(len(table), SETTINGS["resamples"], 4)
+    counts = resample_counts(len(table), SETTINGS.resamples, 4)
     resampled = resampled_rate(counts, correct, in_c) - resampled_rate(counts, correct, ~in_c)
     assert gap["sd"] == 0 and gap["other_sign"] == 0 and gap["degrees_of_freedom"] is None
     assert gap["standard_error"] == pytest.approx(resampled.std(ddof=1), rel=1e-4)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from faceaudit.evaluation.fairness import audit_fairness
+from faceaudit.evaluation.settings import AuditSettings
 from faceaudit.evaluation.thresholds import DIFFERENCES, RATES, THRESHOLDS, audit_thresholds
 
 GENDER = {"gender": ["Female", "Male"]}
@@ -62,7 +63,9 @@ def test_hand_computed_rates_and_a_score_at_the_threshold_is_positive():
 def test_at_one_half_the_rates_and_differences_are_those_of_the_fairness_audit(positive_class):
     table = random_table()
     positive = {"gender": positive_class}
-    fairness = audit_fairness(table, GENDER, ["group"], positive, [["group", "race"]], resamples=0)["gender"]
+    fairness = audit_fairness(
+        table, GENDER, ["group"], positive, [["group", "race"]], settings=AuditSettings(resamples=0)
+    )["gender"]
     thresholds = audit_thresholds(table, GENDER, ["group"], positive, [["group", "race"]])["gender"]
     half = thresholds["thresholds"].index(0.5)
     for attribute in ("group", "group+race"):

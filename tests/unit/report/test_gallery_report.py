@@ -12,6 +12,7 @@ from test_pages import GENDER, predictions_table, report_inputs, write_run
 from faceaudit.evaluation.fairness import audit_fairness
 from faceaudit.evaluation.gallery import GallerySettings, build_gallery
 from faceaudit.evaluation.metrics import compute_metrics
+from faceaudit.evaluation.settings import AuditSettings
 from faceaudit.report import write_report
 from faceaudit.report.gallery_tables import ordinal_rows
 from faceaudit.report.render import TEMPLATES
@@ -120,7 +121,9 @@ def test_an_ordinal_target_gets_its_bin_figures_overall_and_per_group_on_the_pag
         }
     )
     metrics = compute_metrics(table, {"age": ages}, {}, ordinal_targets=["age"])
-    audit = audit_fairness(table, {"age": ages}, ["group"], {}, resamples=200, ordinal_targets=["age"])
+    audit = audit_fairness(
+        table, {"age": ages}, ["group"], {}, ordinal_targets=["age"], settings=AuditSettings(resamples=200)
+    )
     page = TEMPLATES.from_string(
         '{% from "gallery.html" import ordinal_section %}{{ ordinal_section(tables) }}'
     ).render(tables=ordinal_rows(metrics, audit))

@@ -12,6 +12,7 @@ from faceaudit.evaluation.calibration_plots import plot_calibration
 from faceaudit.evaluation.fairness import audit_fairness
 from faceaudit.evaluation.metrics import compute_metrics
 from faceaudit.evaluation.plots import plot_group_accuracy, plot_metrics, plot_training_curves
+from faceaudit.evaluation.settings import AuditSettings
 from faceaudit.evaluation.subgroups import SearchSettings, find_subgroups
 from faceaudit.evaluation.thresholds import audit_thresholds
 from faceaudit.report import report_files, write_report
@@ -74,7 +75,7 @@ def write_run(
         ["group"],
         {"gender": "Male"},
         privileged_groups={"group": "A"},
-        **(audit_options or {}),
+        settings=AuditSettings(**(audit_options or {})),
     )
     (run_dir / "metrics/test.json").write_text(json.dumps(metrics))
     (run_dir / "fairness/test.json").write_text(json.dumps(audit))
@@ -127,7 +128,7 @@ def write_run(
 def write_calibration_and_subgroups(run_dir, predictions: pd.DataFrame) -> None:
     """What the calibration and subgroups rules write for the eval set "test"."""
     groups = {"targets": {"gender": GENDER}, "sensitive_attributes": ["group"], "positive_classes": {"gender": "Male"}}
-    calibration = audit_calibration(predictions, **groups, bins=5, resamples=200)
+    calibration = audit_calibration(predictions, **groups, settings=AuditSettings(calibration_bins=5, resamples=200))
     thresholds = audit_thresholds(predictions, **groups)
     (run_dir / "calibration").mkdir()
     (run_dir / "calibration/test.json").write_text(json.dumps({"calibration": calibration, "thresholds": thresholds}))
@@ -398,7 +399,7 @@ def test_a_regression_run_shows_mae_and_its_group_spread(tmp_path):
     )
     run_dir = tmp_path / "runs/age_years"
     metrics = compute_metrics(predictions, {"age": "numeric"}, {})
-    audit = audit_fairness(predictions, {"age": "numeric"}, ["group"], {}, resamples=100)
+    audit = audit_fairness(predictions, {"age": "numeric"}, ["group"], {}, settings=AuditSettings(resamples=100))
     for folder, content in (("metrics", metrics), ("fairness", audit)):
         (run_dir / folder).mkdir(parents=True)
         (run_dir / folder / "test.json").write_text(json.dumps(content))

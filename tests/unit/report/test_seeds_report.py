@@ -5,6 +5,7 @@ import json
 
 from faceaudit.bench.audit import drawn_seed_predictions
 from faceaudit.evaluation.seeds import aggregate_seeds
+from faceaudit.evaluation.settings import AuditSettings
 from faceaudit.report.render import render
 from faceaudit.report.seeds import seeds_section
 
@@ -18,7 +19,11 @@ def section_of(tmp_path, bias_against_c: float, small_group: bool = False) -> di
         for table in tables.values():
             table.loc[:9, "group"] = "<D>"
     aggregate = aggregate_seeds(
-        tables, {"label": ["no", "yes"]}, ["group"], {"label": "yes"}, resamples=200, min_group_size=30
+        tables,
+        {"label": ["no", "yes"]},
+        ["group"],
+        {"label": "yes"},
+        settings=AuditSettings(resamples=200, min_group_size=30),
     )
     path = tmp_path / "test.json"
     path.write_text(json.dumps(aggregate))
