@@ -4,6 +4,8 @@ The generator knows the truth, so this is the check no real dataset can give: ag
 noisier labels, weaker signal) the model is measurably less accurate; with no bias, no gap is distinguishable from 0.
 """
 
+from dataclasses import replace
+
 import pytest
 from training_helpers import run_spec
 
@@ -95,7 +97,7 @@ def test_without_bias_the_gaps_are_compatible_with_zero(tmp_path):
 # intersection, A as the privileged group; 47 comparisons in all (every group is above 30 rows and 10 positives).
 REPETITIONS = 20
 DRAWN_SHARES = {"A": 0.45, "B": 0.35, "C": 0.20}
-DRAWN_SETTINGS = {"min_group_size": 30, "min_positives": 10, "multiple_comparisons": "holm", "resamples": 300}
+DRAWN_SETTINGS = AuditSettings(min_group_size=30, min_positives=10, multiple_comparisons="holm", resamples=300)
 
 
 def drawn_predictions(seed: int, n_rows: int = 1200, tpr: dict | None = None, extra_group: int = 0):
@@ -131,8 +133,7 @@ def drawn_audit(predictions, seed: int) -> dict:
         {"label": "yes"},
         intersections=[["group", "band"]],
         privileged_groups={"group": "A"},
-        **DRAWN_SETTINGS,
-        settings=AuditSettings(seed=seed),
+        settings=replace(DRAWN_SETTINGS, seed=seed),
     )["label"]
 
 
