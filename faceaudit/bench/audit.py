@@ -59,20 +59,22 @@ def audit_arguments() -> dict:
         "positive_classes": {"label": "yes"},
         "intersections": [["group", "band"]],
         "privileged_groups": {"group": "A"},
-        "min_group_size": 30,
-        "min_positives": 10,
     }
+
+
+def audit_settings(resamples: int) -> AuditSettings:
+    return AuditSettings(resamples=resamples, min_group_size=30, min_positives=10)
 
 
 def speed(rows: int, resamples: int, seeds: int) -> None:
     tables = drawn_seed_predictions(0, seeds=seeds, rows=rows)
     # The first audit imports aif360.
-    audit_fairness(next(iter(tables.values())).head(200), **audit_arguments(), settings=AuditSettings(resamples=10))
+    audit_fairness(next(iter(tables.values())).head(200), **audit_arguments(), settings=audit_settings(10))
     started = time.perf_counter()
-    audit_fairness(next(iter(tables.values())), **audit_arguments(), settings=AuditSettings(resamples=resamples))
+    audit_fairness(next(iter(tables.values())), **audit_arguments(), settings=audit_settings(resamples))
     audit_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    aggregate_seeds(tables, **audit_arguments(), settings=AuditSettings(resamples=resamples))
+    aggregate_seeds(tables, **audit_arguments(), settings=audit_settings(resamples))
     aggregate_seeds_seconds = time.perf_counter() - started
     print(f"audit of one run ({rows} rows, {resamples} resamples, 3 attributes): {audit_seconds:.1f} s")
     print(f"aggregation of {seeds} seeds ({rows} rows each, {resamples} resamples): {aggregate_seeds_seconds:.1f} s")
