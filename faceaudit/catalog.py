@@ -64,6 +64,36 @@ MITIGATION_OPTIONS = {
 # What model selection by group may watch on the validation split (none: early stopping alone decides).
 MODEL_SELECTION_MONITORS = ("none", "worst_group_accuracy", "accuracy_gap")
 
+# Post-processing methods (faceaudit.postprocessing) by config name: their constraints (the default first), what the
+# derived run's predictions file holds as the positive class's score, whether they need the attribute's privileged
+# group, and their own keys (the schema has one branch per method with these constraints and keys).
+POST_PROCESSING_METHODS = {
+    "threshold_optimizer": {
+        "constraints": ["demographic_parity", "equalized_odds", "true_positive_rate_parity"],
+        "output": "decisions",
+        "needs_privileged_group": False,
+        "options": ["objective"],
+    },
+    "eq_odds": {
+        "constraints": ["equalized_odds"],
+        "output": "decisions",
+        "needs_privileged_group": True,
+        "options": [],
+    },
+    "calibrated_eq_odds": {
+        "constraints": ["weighted", "fpr", "fnr"],
+        "output": "scores",
+        "needs_privileged_group": True,
+        "options": [],
+    },
+    "reject_option": {
+        "constraints": ["statistical_parity", "average_odds", "equal_opportunity"],
+        "output": "decisions",
+        "needs_privileged_group": True,
+        "options": ["thresholds", "margins", "bound"],
+    },
+}
+
 MODEL_FAMILIES = ("mlp", "cnn", "transfer", "vae")
 # Defaults of `training_resources` per model family.
 FAMILY_RESOURCES = {

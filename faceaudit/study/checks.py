@@ -1,7 +1,14 @@
 """Checks of what the schema cannot cross-reference: names that must exist elsewhere in the study, and settings
 that only make sense together. Each raises ValueError naming the key."""
 
-from faceaudit.catalog import BACKBONES, MIN_IMAGE_SIZE, MULTI_TARGET_MODELS, STRATEGY_STEPS, output_kind
+from faceaudit.catalog import (
+    BACKBONES,
+    MIN_IMAGE_SIZE,
+    MULTI_TARGET_MODELS,
+    POST_PROCESSING_METHODS,
+    STRATEGY_STEPS,
+    output_kind,
+)
 from faceaudit.labels import NUMERIC, eval_set_source
 from faceaudit.study.audited import (
     audited_eval_sets,
@@ -9,7 +16,7 @@ from faceaudit.study.audited import (
     check_eval_set_label_maps,
     is_audited,
 )
-from faceaudit.study.derived import POST_PROCESSING_METHODS, post_processing_name, resolved_constraint
+from faceaudit.study.derived import post_processing_name
 from faceaudit.study.kinds import reserved_markers
 from faceaudit.study.names import check_class_names
 from faceaudit.study.runs import kept_classes, seed_indices
@@ -295,12 +302,6 @@ def check_post_processing(key: str, experiment: dict, datasets: dict) -> None:
         method = POST_PROCESSING_METHODS[entry["method"]]
         check_post_processing_target(entry_key, entry, experiment, dataset)
         check_post_processing_attribute(entry_key, entry, experiment, datasets, method["needs_privileged_group"])
-        constraint = resolved_constraint(entry)
-        if constraint not in method["constraints"]:
-            raise ValueError(
-                f"{entry_key}.constraint: '{constraint}' is not a constraint of {entry['method']}; "
-                f"its constraints: {method['constraints']}"
-            )
         name = post_processing_name(entry)
         if name in names:
             raise ValueError(

@@ -1,38 +1,11 @@
 """Derived runs: a trained run's saved scores post-processed (`<run>__post_<name>`, kinds.POST_PROCESSED), one per
 trained run and entry of its experiment's `post_processing`. Nothing is retrained."""
 
+from faceaudit.catalog import POST_PROCESSING_METHODS
 from faceaudit.study.kinds import POST_PROCESSED
 from faceaudit.study.runs import positive_classes, run_seed
 from faceaudit.study.spec import RunSpec
 
-# Post-processing methods by config name: their constraints (the default first), what the derived run's predictions
-# file holds as the positive class's score, whether they need the attribute's privileged group, and their own keys.
-POST_PROCESSING_METHODS = {
-    "threshold_optimizer": {
-        "constraints": ["demographic_parity", "equalized_odds", "true_positive_rate_parity"],
-        "output": "decisions",
-        "needs_privileged_group": False,
-        "options": ["objective"],
-    },
-    "eq_odds": {
-        "constraints": ["equalized_odds"],
-        "output": "decisions",
-        "needs_privileged_group": True,
-        "options": [],
-    },
-    "calibrated_eq_odds": {
-        "constraints": ["weighted", "fpr", "fnr"],
-        "output": "scores",
-        "needs_privileged_group": True,
-        "options": [],
-    },
-    "reject_option": {
-        "constraints": ["statistical_parity", "average_odds", "equal_opportunity"],
-        "output": "decisions",
-        "needs_privileged_group": True,
-        "options": ["thresholds", "margins", "bound"],
-    },
-}
 DERIVED_SEPARATOR = POST_PROCESSED.marker  # `<run>__post_<name>`
 
 

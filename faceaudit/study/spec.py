@@ -79,7 +79,7 @@ class VaeSettings(TypedDict):
 class PostProcessing(TypedDict):
     """How a derived run's predictions come from another run's saved scores (study.derived.derived_runs)."""
 
-    method: str  # derived.POST_PROCESSING_METHODS
+    method: str  # catalog.POST_PROCESSING_METHODS
     constraint: str
     attribute: str  # the sensitive attribute whose groups the method treats apart
     target: str  # the binary target post-processed (the others are copied unchanged)

@@ -54,8 +54,7 @@ def mitigated_model(
         return classifier
     if method not in MITIGATION_METHODS:
         raise ValueError(f"mitigation.method: unknown method '{method}'; expected one of {list(MITIGATION_METHODS)}")
-    model_class = {"group_dro": GroupDRO, "adversarial": AdversarialDebiasing, "mmd": MMDPenalty}[method]
-    return model_class(classifier, mitigation, targets, vocabulary, np.asarray(group_sizes), seed)
+    return METHOD_MODELS[method](classifier, mitigation, targets, vocabulary, np.asarray(group_sizes), seed)
 
 
 def plain_classifier(model):
@@ -275,6 +274,10 @@ class MMDPenalty(MitigatedModel):
         self.penalty.update_state(penalty)
         self._loss_tracker.update_state(task_loss, sample_weight=ops.shape(groups)[0])
         return self.compute_metrics(x, y, y_pred, sample_weight)
+
+
+# The model class of each in-training method (catalog.MITIGATION_METHODS but `none`).
+METHOD_MODELS = {"group_dro": GroupDRO, "adversarial": AdversarialDebiasing, "mmd": MMDPenalty}
 
 
 def compared_groups(mitigation: dict, vocabulary: list[str]) -> tuple[list[str], list[str]]:

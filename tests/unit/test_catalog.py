@@ -118,3 +118,38 @@ def test_the_study_and_the_catalog_import_no_keras():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPOSITORY)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def post_processing_entry() -> dict:
+    return experiment_key("post_processing")["items"]
+
+
+def test_the_schemas_post_processing_methods_and_their_branches_are_the_catalogs():
+    entry = post_processing_entry()
+    methods = catalog.POST_PROCESSING_METHODS
+    assert tuple(entry["properties"]["method"]["enum"]) == tuple(methods)
+    branches = branch_properties(entry, "method")
+    assert [method for (method,) in branches] == list(methods)
+    for (method,), properties in branches.items():
+        assert properties["constraint"]["enum"] == [None, *methods[method]["constraints"]], method
+        assert set(properties) - {"constraint"} == set(methods[method]["options"]), method
+
+
+def test_the_catalogs_post_processing_methods_are_the_codes():
+    from faceaudit.postprocessing.methods import DECISION_TIME
+
+    assert set(DECISION_TIME) == set(catalog.POST_PROCESSING_METHODS)
+
+
+def test_the_schemas_in_training_methods_and_selection_monitors_are_the_catalogs_and_the_codes():
+    from faceaudit.training.callbacks import SELECTION_MONITORS
+    from faceaudit.training.mitigation import METHOD_MODELS
+
+    mitigation = experiment_key("mitigation")["properties"]
+    assert tuple(mitigation["method"]["enum"]) == catalog.MITIGATION_METHODS
+    assert set(catalog.MITIGATION_STRENGTH) == set(catalog.MITIGATION_METHODS) - {"none"} == set(METHOD_MODELS)
+    options = set(itertools.chain.from_iterable(catalog.MITIGATION_OPTIONS.values()))
+    assert options <= set(mitigation)
+    selection = experiment_key("model_selection")["properties"]
+    assert tuple(selection["monitor"]["enum"]) == catalog.MODEL_SELECTION_MONITORS
+    assert set(SELECTION_MONITORS) == set(catalog.MODEL_SELECTION_MONITORS) - {"none"}

@@ -9,6 +9,7 @@ import yaml
 from snakemake.utils import validate
 
 from faceaudit.study import check_study, derived_runs, expand_runs, seed_configurations
+from faceaudit.study.validation import ConfigError, validate_config
 
 SCHEMA = str(Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -107,10 +108,6 @@ def test_the_derived_runs_of_seeds_are_the_seeds_of_a_derived_configuration():
         ),
         ({"method": "calibrated_eq_odds", "attribute": "gender"}, r"\[0\]\.attribute: .*'gender' has none; add it"),
         ({"method": "threshold_optimizer", "attribute": "age"}, r"\[0\]\.attribute: 'age' is not one of the sensitive"),
-        (
-            {"method": "eq_odds", "attribute": "group", "constraint": "fpr"},
-            r"\[0\]\.constraint: 'fpr' is not a constraint of eq_odds",
-        ),
     ],
 )
 def test_a_method_asked_of_what_it_cannot_treat_stops_naming_the_key(entry, message):
@@ -121,6 +118,26 @@ def test_a_method_asked_of_what_it_cannot_treat_stops_naming_the_key(entry, mess
     validate(config, SCHEMA, set_default=True)
     with pytest.raises(ValueError, match=r"experiments\.both\.post_processing" + message):
         check_study(config)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            {"method": "eq_odds", "attribute": "group", "constraint": "fpr"},
+            r"post_processing\[0\]\.constraint: 'fpr' is not one of \[None, 'equalized_odds'\]",
+        ),
+        (
+            {"method": "eq_odds", "attribute": "group", "bound": 0.1},
+            r"post_processing\[0\]: Unevaluated properties are not allowed \('bound' was unexpected\)",
+        ),
+    ],
+)
+def test_the_schema_refuses_a_constraint_or_a_key_of_another_method(entry, message):
+    config = load_study()
+    config["experiments"]["gender_mlp"]["post_processing"] = [entry]
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config, SCHEMA)
 
 
 def test_the_first_target_must_be_binary_unless_a_target_is_named():
