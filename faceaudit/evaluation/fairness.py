@@ -58,6 +58,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from faceaudit.aif360_data import PRIVILEGED, UNPRIVILEGED, binary_label_dataset
 from faceaudit.evaluation.bootstrap import interval, resample_counts, resampled_mean, resampled_rate
 from faceaudit.evaluation.metrics import (
     finite_or_none,
@@ -625,22 +626,11 @@ def resampled_aif360_metrics(counts, actual_positive, predicted_positive, unpriv
 
 def aif360_metrics(actual_positive: np.ndarray, predicted_positive: np.ndarray, unprivileged: np.ndarray) -> dict:
     """DI, SPD, EOD and AOD from aif360's ClassificationMetric: unprivileged rows against the others."""
-    binary_label_dataset, classification_metric = load_aif360()
-    frame = pd.DataFrame({"label": actual_positive.astype(float), "in_group": unprivileged.astype(float)})
-    dataset_true = binary_label_dataset(
-        df=frame,
-        label_names=["label"],
-        protected_attribute_names=["in_group"],
-        favorable_label=1.0,
-        unfavorable_label=0.0,
-    )
+    dataset_true = binary_label_dataset(actual_positive, ~unprivileged)
     dataset_predicted = dataset_true.copy(deepcopy=True)
     dataset_predicted.labels = predicted_positive.astype(float).reshape(-1, 1)
-    metric = classification_metric(
-        dataset_true,
-        dataset_predicted,
-        unprivileged_groups=[{"in_group": 1.0}],
-        privileged_groups=[{"in_group": 0.0}],
+    metric = classification_metric()(
+        dataset_true, dataset_predicted, unprivileged_groups=UNPRIVILEGED, privileged_groups=PRIVILEGED
     )
     # Zero denominators are reported as None below, so numpy's warnings are noise.
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -648,9 +638,8 @@ def aif360_metrics(actual_positive: np.ndarray, predicted_positive: np.ndarray, 
 
 
 @functools.cache
-def load_aif360():
-    """Import aif360 on first use (it takes seconds) and return (BinaryLabelDataset, ClassificationMetric)."""
+def classification_metric():
+    """aif360's ClassificationMetric, imported on first use (it takes seconds)."""
     with quiet_import():
-        from aif360.datasets import BinaryLabelDataset
         from aif360.metrics import ClassificationMetric
-    return BinaryLabelDataset, ClassificationMetric
+    return ClassificationMetric

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from faceaudit.aif360_data import PRIVILEGED, UNPRIVILEGED, binary_label_dataset
 from faceaudit.quiet_import import quiet_import
 
 # What each method does when it decides, and so what a deployed model would need besides the image.
@@ -94,25 +95,6 @@ def score_matrix(scores: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"score": scores})
 
 
-def aif360_dataset(labels: np.ndarray, scores: np.ndarray, privileged: np.ndarray):
-    """A BinaryLabelDataset of labels (1 positive), scores and membership of the privileged group (1 privileged)."""
-    with quiet_import():
-        from aif360.datasets import BinaryLabelDataset
-
-    frame = pd.DataFrame({"privileged": privileged.astype(float), "label": labels.astype(float), "score": scores})
-    return BinaryLabelDataset(
-        df=frame,
-        label_names=["label"],
-        protected_attribute_names=["privileged"],
-        scores_names=["score"],
-        favorable_label=1.0,
-        unfavorable_label=0.0,
-    )
-
-
-PRIVILEGED, UNPRIVILEGED = [{"privileged": 1.0}], [{"privileged": 0.0}]
-
-
 def make_aif360_method(setting: dict):
     with quiet_import():
         from aif360.algorithms.postprocessing import (
@@ -146,7 +128,9 @@ def fit_aif360(setting: dict, labels: np.ndarray, scores: np.ndarray, decisions:
         )
     method = make_aif360_method(setting)
     with quiet_import():
-        return method.fit(aif360_dataset(labels, scores, privileged), aif360_dataset(decisions, scores, privileged))
+        return method.fit(
+            binary_label_dataset(labels, privileged, scores), binary_label_dataset(decisions, privileged, scores)
+        )
 
 
 def apply_post_processor(processor: PostProcessor, predictions: pd.DataFrame, eval_set: str = "") -> pd.DataFrame:
@@ -179,7 +163,7 @@ def predict_aif360(processor: PostProcessor, predictions: pd.DataFrame, scores: 
     decisions = is_positive(predictions[f"{setting['target']}_pred"], setting["positive_class"]).astype(int)
     privileged = (groups == str(setting["privileged_group"])).to_numpy()
     with quiet_import():
-        adjusted = processor.model.predict(aif360_dataset(decisions, scores, privileged))
+        adjusted = processor.model.predict(binary_label_dataset(decisions, privileged, scores))
     new_decisions = adjusted.labels.ravel().astype(int)
     if setting["output"] == "scores":
         return adjusted.scores.ravel().astype("float64"), new_decisions

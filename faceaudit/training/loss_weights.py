@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from faceaudit.aif360_data import PRIVILEGED, UNPRIVILEGED, binary_label_dataset
 from faceaudit.labels import NUMERIC, intersection_name, positive_class_of
 from faceaudit.quiet_import import quiet_import
 
@@ -91,17 +92,9 @@ def reweighing_weights(
     privileged = privileged_rows(rows, attributes, privileged_groups)
     with quiet_import():
         from aif360.algorithms.preprocessing import Reweighing
-        from aif360.datasets import BinaryLabelDataset
 
-    frame = pd.DataFrame({"favourable": favourable.to_numpy(dtype=float), "privileged": privileged.astype(float)})
-    dataset = BinaryLabelDataset(
-        df=frame,
-        label_names=["favourable"],
-        protected_attribute_names=["privileged"],
-        favorable_label=1.0,
-        unfavorable_label=0.0,
-    )
-    reweighing = Reweighing(unprivileged_groups=[{"privileged": 0.0}], privileged_groups=[{"privileged": 1.0}])
+    dataset = binary_label_dataset(favourable.to_numpy(dtype=float), privileged)
+    reweighing = Reweighing(unprivileged_groups=UNPRIVILEGED, privileged_groups=PRIVILEGED)
     with np.errstate(divide="ignore", invalid="ignore"):  # an empty (group, label) cell gets no rows anyway
         return reweighing.fit_transform(dataset).instance_weights.astype(np.float32)
 
