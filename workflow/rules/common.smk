@@ -166,6 +166,9 @@ def evaluation_settings(run_name, eval_set):
         ),
         # The faces shown are the eval set's dataset's: its licence decides.
         "gallery": gallery_settings(dataset, config["audit"]["seed"]),
+        # Grad-CAM heatmaps in the gallery of a convolutional model trained here (own CNNs and transfer backbones).
+        "gradcam": kinds.kind_of_run(run) is kinds.TRAINED
+        and catalog.model_family(run["model"]) in ("cnn", "transfer"),
         "sensitive_attributes": list(dataset["sensitive_attributes"]),
         "intersections": list(dataset["intersections"]),
         "privileged_groups": dict(dataset["privileged_groups"]),

@@ -18,11 +18,6 @@ def get_eval_arrays(wildcards):
     }
 
 
-def get_gradcam(wildcards):
-    """Whether the gallery has Grad-CAM heatmaps: for convolutional models (own CNNs and transfer backbones)."""
-    return catalog.model_family(get_run(wildcards)["model"]) in ("cnn", "transfer")
-
-
 def seed_runs(wildcards):
     return study_name(SEED_CONFIGURATIONS, wildcards.configuration, "seeded configuration")
 
@@ -58,8 +53,9 @@ rule predict:
     wildcard_constraints:
         run=run_names("trained"),
     params:
-        evaluation=get_evaluation_setting("targets", "sensitive_attributes", "label_maps", "label_maps_key", "gallery"),
-        gradcam=get_gradcam,
+        evaluation=get_evaluation_setting(
+            "targets", "sensitive_attributes", "label_maps", "label_maps_key", "gallery", "gradcam"
+        ),
     script:
         "../scripts/predict.py"
 

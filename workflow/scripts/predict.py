@@ -20,5 +20,5 @@ predictions = predict_eval_set(model, images, rows, evaluation["targets"], evalu
 predictions.to_csv(snakemake.output.predictions, index=False)
 rejects.to_csv(snakemake.output.rejects, index=False)
 # The faces behind the numbers, with Grad-CAM heatmaps where the model is convolutional.
-gradcam_model = model if snakemake.params.gradcam else None
+gradcam_model = model if evaluation["gradcam"] else None
 write_gallery(snakemake.output.predictions, split, evaluation, snakemake.output.gallery, gradcam_model)
