@@ -53,7 +53,10 @@ def same_file(first: Path, second: Path, is_run_info: bool) -> bool:
 
 
 def without_machine_keys(path: Path) -> dict:
-    return {key: value for key, value in json.loads(path.read_text()).items() if key not in MACHINE_KEYS}
+    info = {key: value for key, value in json.loads(path.read_text()).items() if key not in MACHINE_KEYS}
+    if isinstance(info.get("post_processing"), dict):  # a derived run's fit, timed
+        info["post_processing"] = {key: value for key, value in info["post_processing"].items() if key != "fit_seconds"}
+    return info
 
 
 def main() -> int:
