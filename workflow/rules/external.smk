@@ -30,7 +30,10 @@ def get_import_inputs(wildcards):
         raise WorkflowError(
             f"'{wildcards.eval_set}' is not an eval set of '{wildcards.run}' (its files: {', '.join(by_label)})"
         )
-    return {"predictions": by_label[wildcards.eval_set], "manifest": fdataset_pattern("manifest")}
+    return {
+        "predictions": by_label[wildcards.eval_set],
+        "manifest": dataset_pattern("manifest").format(dataset=dataset),
+    }
 
 
 def get_eval_split(wildcards):
