@@ -15,6 +15,7 @@ from faceaudit.data.duplicates import find_duplicates
 from faceaudit.data.hashing import HASH_BITS, content_digests, gray, perceptual_hashes
 from faceaudit.data.leakage import judge_leakage
 from faceaudit.labels import NUMERIC, SPLITS
+from faceaudit.study.result_types import DataAudit
 
 CHUNK_IMAGES = 4096  # images read from the memory map at a time: a few MB at 32 px, bounded at any size
 IMAGE_STATISTICS = {
@@ -67,7 +68,7 @@ def audit_splits(
     near_duplicate_distance: int,
     examples: int,
     leakage_alpha: float = 0.01,
-) -> dict:
+) -> DataAudit:
     """The audit of one dataset from its splits {split: (images, rows)}; rows hold `path` and the label columns;
     leakage_alpha is the family-wise level at which near copies across splits count as possible leakage."""
     features = [image_features(images) for images, _ in (splits[split] for split in SPLITS)]

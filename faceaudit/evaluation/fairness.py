@@ -76,6 +76,7 @@ from faceaudit.evaluation.significance import average_odds_p_value, mean_differe
 from faceaudit.evaluation.small_groups import Counts, Minimums, reason_of, shortfalls, withheld
 from faceaudit.labels import intersection_name, positive_class_of
 from faceaudit.quiet_import import quiet_import
+from faceaudit.study.result_types import Fairness
 
 SKIPPED_TARGET_ITSELF = "the attribute is the target itself"
 FOUR_FIFTHS = 0.8
@@ -101,7 +102,7 @@ def audit_fairness(
     privileged_groups: dict[str, str] | None = None,
     settings: AuditSettings = DEFAULT_SETTINGS,
     ordinal_targets=(),
-) -> dict:
+) -> Fairness:
     """Return ``{target: {attribute: audit, "skipped_attributes": {...}}}``.
 
     ``targets`` maps a target name to its class names; ``sensitive_attributes``

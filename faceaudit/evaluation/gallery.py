@@ -23,6 +23,7 @@ import pandas as pd
 from faceaudit.data.arrays import read_split
 from faceaudit.evaluation.metrics import label_indices, require_columns
 from faceaudit.labels import is_numeric
+from faceaudit.study.result_types import Gallery
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def build_gallery(
     sensitive_attributes: list[str],
     settings: GallerySettings,
     model=None,
-) -> dict:
+) -> Gallery:
     """The gallery of one eval set (see the module's docstring); `model` (a Keras model, or None for a run without
     one) adds the Grad-CAM heatmaps where it has a convolutional layer."""
     check_aligned(predictions, rows)

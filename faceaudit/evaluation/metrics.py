@@ -18,6 +18,7 @@ from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve
 
 from faceaudit.evaluation.ordinal import ordinal_scores
 from faceaudit.labels import is_numeric, positive_class_of
+from faceaudit.study.result_types import Metrics
 
 
 def compute_metrics(
@@ -25,7 +26,7 @@ def compute_metrics(
     targets: dict[str, list[str]],
     positive_classes: dict[str, str],
     ordinal_targets=(),
-) -> dict:
+) -> Metrics:
     """Return ``{target: metrics}`` for every target in ``targets``.
 
     ``targets`` maps a target name to its class names, in the order of the

@@ -49,6 +49,7 @@ from faceaudit.evaluation.multiplicity import ALPHA, adjust_family
 from faceaudit.evaluation.settings import DEFAULT_SETTINGS, AuditSettings
 from faceaudit.evaluation.small_groups import Minimums, reason_of
 from faceaudit.labels import intersection_name, positive_class_of
+from faceaudit.study.result_types import SeedAggregate
 
 METHOD = "mean of seeds; variance = across seeds / S + over bootstrap resamples of the shared rows; Welch t"
 
@@ -112,7 +113,7 @@ def aggregate_seeds(
     intersections: list[list[str]] = (),
     privileged_groups: dict[str, str] | None = None,
     settings: AuditSettings = DEFAULT_SETTINGS,
-) -> dict:
+) -> SeedAggregate:
     """Return ``{"runs": [...], target: {...}}``: every statistic of every target across the seeds' predictions.
 
     ``seed_predictions`` maps each seed's run name to its predictions of one eval set (the same rows in the same

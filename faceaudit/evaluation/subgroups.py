@@ -14,6 +14,7 @@ import pandas as pd
 
 from faceaudit.labels import is_numeric
 from faceaudit.quiet_import import quiet_import
+from faceaudit.study.result_types import Subgroups
 
 __all__ = ["SearchSettings", "find_subgroups", "read_predictions"]
 
@@ -49,7 +50,7 @@ def find_subgroups(
     scanned_attributes: dict[str, list[str] | str],
     settings: SearchSettings,
     source: str = "the predictions",
-) -> dict:
+) -> Subgroups:
     """Per class target, its worst subgroups over `scanned_attributes` ({label: classes or "numeric"}; the target
     itself is left out). Numeric targets are listed under "skipped_targets" with the reason."""
     result = {

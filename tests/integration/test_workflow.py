@@ -13,6 +13,7 @@ from conftest import TINY_STUDY, run_snakemake, write_config
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 from faceaudit.study.audited import AUDITED_MODELS
+from faceaudit.study.result_types import SHAPES, problems
 
 
 class OverviewCells(html.parser.HTMLParser):
@@ -49,6 +50,30 @@ def test_every_stage_wrote_its_files(study_dir):
     assert images.dtype == np.uint8 and images.shape[1:] == (16, 16, 3)
     cross_dataset = pd.read_csv(study_dir / "results/runs/gender_cnn/predictions/other_faces-test.csv")
     assert len(cross_dataset) == 80, "the whole other dataset is the cross-dataset test set"
+
+
+# Each result file by its name in the table of shapes (study.result_types.SHAPES), where the tiny study writes it.
+RESULT_FILES = {
+    "run_info": "runs/*/run.json",
+    "metrics": "runs/*/metrics/*.json",
+    "fairness": "runs/*/fairness/*.json",
+    "calibration": "runs/*/calibration/*.json",
+    "subgroups": "runs/*/subgroups/*.json",
+    "gallery": "runs/*/gallery/*.json",
+    "seeds": "seeds/*/*.json",
+    "data_audit": "data/*/data_audit.json",
+}
+
+
+def test_every_result_file_has_the_shape_its_writer_and_the_report_share(study_dir):
+    """Every kind of run, eval set and target of the tiny study (trained, multi-task, regression, seeds,
+    post-processed, external, imported, cross-dataset): each JSON file conforms to its declared shape."""
+    assert set(RESULT_FILES) == set(SHAPES)
+    for name, pattern in RESULT_FILES.items():
+        files = sorted((study_dir / "results").glob(pattern))
+        assert files, pattern
+        for path in files:
+            assert problems(json.loads(path.read_text()), SHAPES[name]) == [], path
 
 
 def test_two_seeds_are_two_runs_and_one_aggregate_whose_values_are_each_seeds_own(study_dir):
