@@ -9,16 +9,9 @@ from snakemake.exceptions import WorkflowError
 from faceaudit import catalog, labels, study
 from faceaudit.evaluation.ordinal import ordinal_targets
 from faceaudit.study import kinds
-from faceaudit.study.result_files import (
-    AUDIT_FILES,
-    FOLDERS,
-    VAE_FILES,
-    dataset_pattern,
-    run_pattern,
-    seed_aggregate_pattern,
-    sequence_path,
-    vae_pattern,
-)
+
+# Every result file's path pattern, by name (the rule files build their outputs from these).
+from faceaudit.study.result_files import dataset_pattern, run_pattern, seed_aggregate_pattern, sequence_path
 from faceaudit.study.validation import validate_config
 
 # snakemake.utils.validate (defaults filled in), with a short message naming the key instead of the schema dump.

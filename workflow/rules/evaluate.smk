@@ -1,3 +1,6 @@
+from faceaudit.study.result_files import AUDIT_FILES, FOLDERS
+
+
 def audit_outputs():
     """Every file of the audit (study.result_files.AUDIT_FILES), by name: the audit script writes each by its name."""
     return {name: directory(run_pattern(name)) if name in FOLDERS else run_pattern(name) for name in AUDIT_FILES}

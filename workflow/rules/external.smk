@@ -1,3 +1,9 @@
+# Models trained elsewhere (faceaudit/study/audited.py): nothing here trains them. Their rules write what train and
+# predict write for a trained run (run.json, the predictions and the rows left out); from there the audit and the
+# report treat them like trained runs. The run wildcard's shape keeps these rules apart from train and predict
+# (run_names, from the kinds of run in faceaudit/study/kinds.py).
+
+
 def get_audited_run(wildcards):
     return study_name(AUDITED_RUNS, wildcards.run, "run of a model trained elsewhere")
 
@@ -38,12 +44,6 @@ def get_import_inputs(wildcards):
 
 def get_eval_split(wildcards):
     return labels.eval_set_source("", wildcards.eval_set)[1]
-
-
-# Models trained elsewhere (faceaudit/study/audited.py): nothing here trains them. Their rules write what train and
-# predict write for a trained run (run.json, the predictions and the rows left out); from there the audit and the
-# report treat them like trained runs. The run wildcard's shape keeps these rules apart from train and predict
-# (run_names, from the kinds of run in faceaudit/study/kinds.py).
 
 
 # What was audited: the files made elsewhere (their sha256), and for a model file its architecture.

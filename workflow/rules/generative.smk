@@ -1,3 +1,7 @@
+# Generative models: a VAE per `model: vae` experiment, trained on its dataset's images.
+from faceaudit.study.result_files import VAE_FILES, vae_pattern
+
+
 def get_vae_run(wildcards):
     return study_name(VAE_RUNS, wildcards.vae_run, "VAE run")
 
@@ -11,7 +15,7 @@ def get_vae_arrays(wildcards):
     return {key: files[key] for key in ("train_images", "val_images")}
 
 
-# Generative models: a VAE per `model: vae` experiment, trained on its dataset's images.
+from faceaudit.study.result_files import VAE_FILES, vae_pattern
 
 
 rule train_vae:

@@ -1,3 +1,8 @@
+# Post-processed runs (kinds.POST_PROCESSED) enter the chain at results/runs/<run>/predictions/<eval_set>.csv and
+# their own run.json; audit, aggregate_seeds and the report then treat them like trained runs. Their rules share
+# output patterns with train and predict, and the run wildcard's shape keeps them apart (run_names).
+
+
 def get_derived_run(wildcards):
     return study_name(DERIVED_RUNS, wildcards.run, "post-processed run")
 
@@ -40,11 +45,6 @@ def get_source_rejects(wildcards):
     """The rows the source run's predictions of the eval set leave out: the derived run leaves out the same."""
     get_source_predictions(wildcards)  # refuses an eval set that the derived run does not have
     return run_pattern("rejects").format(run=source_run(wildcards), eval_set=wildcards.eval_set)
-
-
-# Post-processed runs (kinds.POST_PROCESSED) enter the chain at results/runs/<run>/predictions/<eval_set>.csv and
-# their own run.json; audit, aggregate_seeds and the report then treat them like trained runs. Their rules share
-# output patterns with train and predict, and the run wildcard's shape keeps them apart (run_names).
 
 
 # Fit a post-processing method on the source run's validation predictions (no retraining). run.json is the source's,
