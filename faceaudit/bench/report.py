@@ -66,7 +66,7 @@ def drawn_predictions(seed: int, rows: int = 2000) -> pd.DataFrame:
 
 
 def evaluation_files(predictions: pd.DataFrame) -> dict:
-    """What evaluate, fairness, calibration and subgroups write for one eval set, as JSON text."""
+    """What the audit job writes for one eval set (metrics, fairness, calibration, subgroups), as JSON text."""
     groups = {"targets": TARGETS, "sensitive_attributes": list(GROUPS), "positive_classes": POSITIVE}
     calibration = audit_calibration(predictions, **groups, settings=AuditSettings(calibration_bins=10, resamples=100))
     settings = SearchSettings(depth=2, reported=3, restarts=2)

@@ -126,7 +126,7 @@ def write_run(
 
 
 def write_calibration_and_subgroups(run_dir, predictions: pd.DataFrame) -> None:
-    """What the calibration and subgroups rules write for the eval set "test"."""
+    """What the audit job writes of calibration and subgroups for the eval set "test"."""
     groups = {"targets": {"gender": GENDER}, "sensitive_attributes": ["group"], "positive_classes": {"gender": "Male"}}
     calibration = audit_calibration(predictions, **groups, settings=AuditSettings(calibration_bins=5, resamples=200))
     thresholds = audit_thresholds(predictions, **groups)
