@@ -1,4 +1,4 @@
-"""The calibration and decision-threshold sections of a run page, from the calibration rule's file
+"""The calibration and decision-threshold sections of a run page, from the audit job's calibration file
 ({"calibration": ..., "thresholds": ...}, see faceaudit.evaluation.calibration and .thresholds) and its figures.
 
 A group the fairness audit left out for too few rows is left out here too: its values read "insufficient data" with
@@ -109,7 +109,7 @@ def ece_gap_line(binning: str, gap: dict, reasons: dict) -> str:
 
 
 def attribute_figure(figures_dir: Path | None, kind: str, target: str, attribute: str, what: str) -> dict | None:
-    """reliability_<target>_<attribute>.png or thresholds_<target>_<attribute>.png of the calibration rule."""
+    """reliability_<target>_<attribute>.png or thresholds_<target>_<attribute>.png of the audit's calibration figures."""
     if figures_dir is None:
         return None
     return optional_figure(Path(figures_dir) / f"{kind}_{target}_{attribute}.png", f"{what}: {target} by {attribute}")

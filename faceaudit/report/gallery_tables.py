@@ -1,5 +1,5 @@
-"""A run page's faces behind the numbers (the gallery rule's file) and its ordinal age-bin figures, as the page shows
-them."""
+"""A run page's faces behind the numbers (the gallery file the predict job writes) and its ordinal age-bin figures,
+as the page shows them."""
 
 from faceaudit.report.render import interval_text, number
 

@@ -1,4 +1,4 @@
-"""The worst-subgroups section of a run page, from the subgroups rule's file (faceaudit.evaluation.subgroups): per
+"""The worst-subgroups section of a run page, from the audit job's subgroups file (faceaudit.evaluation.subgroups): per
 class target the subgroups whose error rate most exceeds the overall one, found by aif360's MDSS bias scan."""
 
 from faceaudit.report.cells import text_cell

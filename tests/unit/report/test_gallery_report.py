@@ -41,7 +41,7 @@ def gallery_predictions():
 
 
 def write_gallery(run_dir, show_faces: bool) -> None:
-    """The gallery rule's file for eval set "test", built from real arrays (each image flat grey, ten times its
+    """The gallery file for eval set "test", built from real arrays (each image flat grey, ten times its
     row number)."""
     predictions = gallery_predictions()
     images = np.stack([np.full((16, 16, 1), 10 * row, np.uint8) for row in range(len(predictions))])
