@@ -109,7 +109,7 @@ def ece_gap_line(binning: str, gap: dict, reasons: dict) -> str:
 
 
 def attribute_figure(figures_dir: Path | None, kind: str, target: str, attribute: str, what: str) -> dict | None:
-    """reliability_<target>_<attribute>.png or thresholds_<target>_<attribute>.png of the audit's calibration figures."""
+    """reliability_<target>_<attribute>.png or thresholds_<target>_<attribute>.png in the audit's calibration figures"""
     if figures_dir is None:
         return None
     return optional_figure(Path(figures_dir) / f"{kind}_{target}_{attribute}.png", f"{what}: {target} by {attribute}")
