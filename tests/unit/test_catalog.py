@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import SCHEMA as SCHEMA_PATH
 
 from faceaudit import catalog
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-SCHEMA = yaml.safe_load((REPOSITORY / "workflow" / "schemas" / "config.schema.yaml").read_text())
+SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())
 DATASET = SCHEMA["properties"]["datasets"]["additionalProperties"]
 EXPERIMENT = SCHEMA["properties"]["experiments"]["additionalProperties"]
 

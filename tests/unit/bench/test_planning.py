@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import yaml
+from conftest import SCHEMA
 
 from faceaudit import study
 from faceaudit.bench.planning import REPO, grid_for, run_benchmark, write_study
@@ -22,7 +23,7 @@ def test_the_study_has_one_run_per_grid_point_though_its_experiment_has_seeds(tm
     """The benchmark's experiment is copied from the default study, where it has seeds (`repeats: 3` today): three
     runs per grid point would compare three times the runs against the plain Snakefile."""
     config = yaml.safe_load((write_study(tmp_path, runs=20) / "config" / "config.yaml").read_text())
-    validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
+    validate_config(config, SCHEMA)
 
     assert len(study.classifier_runs(study.expand_runs(config))) == 20
 

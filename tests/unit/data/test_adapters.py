@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import SCHEMA
 from PIL import Image
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -18,7 +19,6 @@ from faceaudit.data.manifest import build_manifest
 from faceaudit.study import check_study
 
 REPOSITORY = Path(__file__).resolve().parents[3]
-SCHEMA = str(REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
 
 SPLIT = {"val": 0.25, "test": 0.25, "seed": 0}
 FAIRFACE_AGES = ["0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "more than 70"]

@@ -13,16 +13,14 @@ import socket
 import tarfile
 import threading
 import zipfile
-from pathlib import Path
 
 import pytest
 import yaml
+from conftest import SCHEMA
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from faceaudit.data.download import ArchiveLimits, DownloadError, install_dataset
-
-SCHEMA = str(Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml")
 
 LABELS_CSV = b"file,gender\ntrain/1.jpg,Female\n" * 2000
 

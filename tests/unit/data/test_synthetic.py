@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SCHEMA
 from PIL import Image
 from sklearn.linear_model import LogisticRegression
 
@@ -279,7 +280,7 @@ def test_configured_skin_tone_overrides_the_spacing(tmp_path):
 
 
 def test_the_study_config_takes_label_noise_by_gender_on_a_group():
-    schema = str(Path(__file__).resolve().parents[3] / "workflow/schemas/config.schema.yaml")
+    schema = SCHEMA
     groups = [{"name": "A", "share": 1}, {"name": "C", "share": 1, "label_noise_by_gender": {"Female": 0.3}}]
     config = {
         "datasets": {"faces": {"layout": "synthetic", "synthetic": {"groups": groups}, "labels": {"gender": GENDERS}}},

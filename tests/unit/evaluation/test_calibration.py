@@ -3,11 +3,11 @@ worked out analytically, calibrated scores an ECE that shrinks with n; the figur
 
 import copy
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SCHEMA
 from PIL import Image
 
 from faceaudit.evaluation.calibration import SKIPPED_NUMERIC_TARGET, audit_calibration
@@ -236,7 +236,6 @@ def test_one_reliability_figure_per_target_and_attribute_and_one_threshold_figur
             assert image.size[0] > 300 and image.size[1] > 200
 
 
-SCHEMA = str(Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml")
 STUDY = {
     "datasets": {"faces": {"layout": "synthetic", "labels": {"gender": ["Female", "Male"]}}},
     "experiments": {"gender_mlp": {"dataset": "faces", "targets": ["gender"], "model": "mlp"}},

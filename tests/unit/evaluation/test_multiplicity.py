@@ -3,6 +3,7 @@ the family-wise error rate Holm promises, and the adjustment of every p-value in
 
 import numpy as np
 import pytest
+from conftest import SCHEMA
 from scipy.stats import false_discovery_control
 
 from faceaudit.evaluation.multiplicity import adjust_family, adjust_p_values, benjamini_hochberg, holm
@@ -74,12 +75,11 @@ def test_every_p_value_of_a_nested_audit_is_one_member_of_the_family():
 
 
 def test_the_config_schema_offers_the_methods_the_code_knows():
-    from pathlib import Path
 
     import yaml
 
     from faceaudit.evaluation.multiplicity import METHODS
 
-    schema = yaml.safe_load((Path(__file__).parents[3] / "workflow/schemas/config.schema.yaml").read_text())
+    schema = yaml.safe_load(SCHEMA.read_text())
     setting = schema["properties"]["audit"]["properties"]["multiple_comparisons"]
     assert tuple(setting["enum"]) == METHODS and setting["default"] == "holm"

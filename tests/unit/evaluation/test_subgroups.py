@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import SCHEMA
 
 from faceaudit.data.synthetic import generate_synthetic_dataset
 from faceaudit.evaluation.subgroups import SearchSettings, find_subgroups, read_predictions
@@ -256,6 +257,6 @@ def test_the_schema_defaults_give_the_search_settings():
         "datasets": {"faces": {"layout": "synthetic", "labels": {"gender": GENDERS}}},
         "experiments": {"gender_mlp": {"dataset": "faces", "targets": ["gender"], "model": "mlp"}},
     }
-    validate_config(config, str(REPOSITORY / "workflow/schemas/config.schema.yaml"))
+    validate_config(config, SCHEMA)
 
     assert SearchSettings.from_audit(config["audit"]) == SearchSettings(depth=2, reported=3, restarts=5)

@@ -2,16 +2,14 @@
 of something it cannot treat stops at validation with a message naming the key."""
 
 import copy
-from pathlib import Path
 
 import pytest
 import yaml
+from conftest import SCHEMA
 from snakemake.utils import validate
 
 from faceaudit.study import check_study, derived_runs, expand_runs, seed_configurations
 from faceaudit.study.validation import ConfigError, validate_config
-
-SCHEMA = str(Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml")
 
 STUDY = """
 seed: 3

@@ -5,12 +5,12 @@ import copy
 from pathlib import Path
 
 import yaml
+from conftest import SCHEMA
 from snakemake.utils import validate
 
 from faceaudit.report.configuration import configuration_context, configured_by_user, filled_defaults
 
 REPO = Path(__file__).resolve().parents[3]
-SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
 
 
 def test_config_files_merge_like_snakemake_then_the_command_line_wins(tmp_path):

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import SCHEMA
 
 from faceaudit.evaluation.eval_rows import map_true_labels, read_eval_set
 from faceaudit.external.models import SCALINGS
@@ -15,7 +16,6 @@ from faceaudit.study import audited_runs, check_study, expand_runs
 from faceaudit.study.validation import validate_config
 
 REPOSITORY = Path(__file__).resolve().parents[3]
-SCHEMA = str(REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
 
 STUDY = """
 seed: 1

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import SCHEMA
 
 from faceaudit.study import check_study, expand_runs
 from faceaudit.study.validation import ConfigError, validate_config
 
 REPOSITORY = Path(__file__).resolve().parents[3]
-SCHEMA = str(REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
 DEFAULT_CONFIG = REPOSITORY / "config" / "config.yaml"
 
 MINIMAL_STUDY = """

@@ -3,18 +3,17 @@ by the schema's patterns (a label becomes a Keras layer and CSV columns), class 
 the workflow's files could not give them back."""
 
 import io
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from conftest import SCHEMA
 
 from faceaudit.evaluation.metrics import compute_metrics
 from faceaudit.study import check_study
 from faceaudit.study.names import CLASS_NAME_RULE
 from faceaudit.study.validation import ConfigError, validate_config
 
-SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
 STUDY = """
 datasets:
   faces:

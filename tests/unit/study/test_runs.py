@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import SCHEMA
 from snakemake.utils import validate
 
 from faceaudit.study import expand_runs, positive_classes
 
 REPOSITORY = Path(__file__).resolve().parents[3]
-SCHEMA = str(REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
 
 STUDY = """
 seed: 3

@@ -3,15 +3,14 @@
 (which trained without ever stopping). A dataset whose own files decide its splits is left to predict's check."""
 
 import copy
-from pathlib import Path
 
 import pytest
 import yaml
+from conftest import SCHEMA
 
 from faceaudit.study import check_study, expand_runs
 from faceaudit.study.validation import validate_config
 
-SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
 STUDY = yaml.safe_load(
     """
 datasets:

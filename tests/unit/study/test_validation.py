@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import SCHEMA
 
 from faceaudit.study.validation import ConfigError, read_config_file, validate_config
 
 REPOSITORY = Path(__file__).resolve().parents[3]
-SCHEMA = REPOSITORY / "workflow" / "schemas" / "config.schema.yaml"
 
 STUDY = """\
 datasets:

@@ -4,7 +4,6 @@ only the preprocessed memory map, never a JPEG."""
 
 import copy
 import warnings
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -12,6 +11,7 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 import yaml
+from conftest import SCHEMA
 from tensorflow.python.framework.config import is_op_determinism_enabled
 from training_helpers import TARGETS, run_spec, train
 
@@ -24,7 +24,6 @@ from faceaudit.training.classifier import compile_for_step, train_run
 from faceaudit.training.runtime import NondeterministicOpError
 
 GENDER = {"gender": TARGETS["gender"]}
-SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
 
 
 class Timestamped(keras.layers.Layer):
