@@ -27,6 +27,22 @@ AUDITED_UNCERTAINTY = (
     "would move with another training run of that model this audit cannot tell."
 )
 
+# The index's banner: the overview's figures are single runs'; where the page also shows seed aggregates, it says so.
+INDEX_UNCERTAINTY = (
+    "Each run's figures come from one training run with one seed. Its confidence intervals are 95% bootstrap "
+    "intervals over the evaluation set's rows: they show how much a figure would move with another sample of test "
+    "images, not how much it would move with another training run."
+)
+INDEX_SEEDS_UNCERTAINTY = (
+    ' The section "Across training seeds" gives the configurations trained with several seeds as one: their means '
+    "and intervals cover retraining too."
+)
+
+
+def index_uncertainty(with_seeds: bool) -> str:
+    return INDEX_UNCERTAINTY + (INDEX_SEEDS_UNCERTAINTY if with_seeds else "")
+
+
 SEEDS_UNCERTAINTY = (
     "The figures above come from this one training run; the variance across its configuration's seeds is given "
     "below. Confidence intervals of this run are 95% bootstrap intervals over the evaluation set's rows; those across "

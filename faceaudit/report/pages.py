@@ -16,7 +16,7 @@ from faceaudit.report.datasets import dataset_context
 from faceaudit.report.fairness_tables import fairness_context
 from faceaudit.report.gallery_tables import gallery_context, ordinal_rows
 from faceaudit.report.generative import sequence_section, vae_sections
-from faceaudit.report.model_card import LIMITATIONS, UNCERTAINTY, model_card
+from faceaudit.report.model_card import LIMITATIONS, index_uncertainty, model_card
 from faceaudit.report.overview import grids, overview, run_page_link
 from faceaudit.report.references import run_references
 from faceaudit.report.render import number, write_all, write_page
@@ -55,6 +55,7 @@ def write_report(
     index = index_context(runs, config, environment, results, datasets, files, vae_runs or {})
     index["configuration"] = configuration_context(config, user_config)
     index["seeds"] = seeds  # the configurations trained with several seeds (faceaudit.report.seeds), or None
+    index["uncertainty"] = index_uncertainty(seeds is not None)
     index["tradeoff"] = tradeoff_section(runs, results, seeds, (seeds or {}).get("seed_runs", {}))
     write_page(Path(out_dir, "index.html"), "index.html", index)
     split_sizes = {name: split_counts(dataset["manifest"]) for name, dataset in datasets.items()}
@@ -96,7 +97,6 @@ def index_context(
 ) -> dict:
     return {
         "limitations": LIMITATIONS,
-        "uncertainty": UNCERTAINTY,
         "overview": overview(runs, results) if runs else None,
         "grids": grids(runs, results),
         "vae_runs": vae_sections({name: files["vae"][name] for name in vae_runs}),

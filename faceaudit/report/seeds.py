@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faceaudit.evaluation.seeds import METHOD as MEAN_AND_WELCH_T
 from faceaudit.figures import plt, png_data_uri
 from faceaudit.report.fairness_tables import AIF360_NAMES
 from faceaudit.report.overview import run_page_link
@@ -21,6 +22,27 @@ GAP_KINDS = {
 }
 
 
+# What the page says of an interval method, by the `method` an aggregate file records: the page describes the method
+# that made the numbers, and says so where it does not know it (a file from another version).
+INTERVAL_METHODS = {
+    MEAN_AND_WELCH_T: (
+        "a 95% interval around the mean of the seeds: mean ± t × standard error, whose variance adds the variance "
+        "across seeds (divided by their number) to the variance over bootstrap resamples of the eval set's rows "
+        "(shared by every seed), with t at the Welch-Satterthwaite degrees of freedom. With few seeds t is large (4.3 "
+        "with three seeds where retraining dominates): three values say little about how much a model moves between "
+        "seeds, and the interval is wide accordingly"
+    ),
+}
+
+
+def interval_method_text(methods: set[str]) -> str:
+    """The sentence describing the intervals of the aggregates shown, from the method each file records."""
+    known = [INTERVAL_METHODS[method] for method in sorted(methods) if method in INTERVAL_METHODS]
+    unknown = sorted(method for method in methods if method not in INTERVAL_METHODS)
+    parts = known + [f"as the result file records its method: {method!r}" for method in unknown]
+    return "; ".join(parts) if parts else "no interval method recorded"
+
+
 def seeds_section(files: dict, configurations: dict[str, list[str]], runs: dict) -> list[dict]:
     """The report's seeds section: one entry per configuration trained with several seeds."""
     aggregates = {
@@ -30,8 +52,10 @@ def seeds_section(files: dict, configurations: dict[str, list[str]], runs: dict)
     section = [configuration_context(name, aggregates[name], configurations[name], runs) for name in aggregates]
     if not section:
         return None
+    methods = {aggregate["method"] for by_eval_set in aggregates.values() for aggregate in by_eval_set.values()}
     return {
         "configurations": section,
+        "interval_method": interval_method_text(methods),
         "aggregates": aggregates,
         "seed_runs": configurations,
         "comparisons": comparison_figures(aggregates, runs, configurations),

@@ -65,6 +65,15 @@ RESULT_FILES = {
 }
 
 
+def test_the_index_banner_points_to_the_seed_aggregates_it_shows(study_dir):
+    """Issue 21, item 3: with configurations trained with several seeds on the page, the banner no longer says that
+    every figure comes from one training run."""
+    index = (study_dir / "results/report/index.html").read_text()
+    assert "Every figure comes from one" not in index
+    assert "Each run&#39;s figures come from one training run with one seed" in index
+    assert "gives the configurations trained with several seeds as one" in index
+
+
 def test_every_result_file_has_the_shape_its_writer_and_the_report_share(study_dir):
     """Every kind of run, eval set and target of the tiny study (trained, multi-task, regression, seeds,
     post-processed, external, imported, cross-dataset): each JSON file conforms to its declared shape."""

@@ -193,6 +193,14 @@ def report(tmp_path_factory):
     return tmp_path / "report"
 
 
+def test_the_index_banner_speaks_of_single_runs_where_no_seeds_are_shown(report):
+    """Issue 21, item 3: the banner said "every figure comes from one training run" above seed means; without seed
+    aggregates on the page it says what the single runs are, and nothing of seeds."""
+    index = (report / "index.html").read_text()
+    assert "Each run&#39;s figures come from one training run with one seed" in index
+    assert "Across training seeds" not in index and "Every figure comes from one" not in index
+
+
 def test_overview_shows_each_runs_numbers_and_links_its_page(report):
     index = (report / "index.html").read_text()
     assert 'data-key="test.gender.accuracy" data-value="0.75"' in index  # the "first" run: 6 of 8 correct

@@ -4,10 +4,11 @@ import html
 import json
 
 from faceaudit.bench.audit import drawn_seed_predictions
+from faceaudit.evaluation.seeds import METHOD as MEAN_AND_WELCH_T
 from faceaudit.evaluation.seeds import aggregate_seeds
 from faceaudit.evaluation.settings import AuditSettings
 from faceaudit.report.render import render
-from faceaudit.report.seeds import seeds_section
+from faceaudit.report.seeds import INTERVAL_METHODS, seeds_section
 
 RUNS = {f"exp__seed{seed}": {"experiment": "exp", "eval_sets": ["test"]} for seed in range(3)}
 CONFIGURATIONS = {"exp": list(RUNS)}
@@ -61,3 +62,23 @@ def test_a_small_group_is_greyed_with_its_reason_and_its_name_escaped(tmp_path):
     page = render("seeds.html", {"seeds": section})
     assert "<D>" not in page and html.escape("<D>") in page
     assert 'class="insufficient"' in page and "10 rows, fewer than min_group_size 30" in page
+
+
+def test_the_page_describes_the_interval_method_its_aggregate_file_records(tmp_path):
+    """Issue 21, item 3: the text said "two-level bootstrap" while the file's intervals were mean ± Welch t × SE."""
+    section, aggregate = section_of(tmp_path, bias_against_c=0.0)
+    page = render("seeds.html", {"seeds": section})
+    assert aggregate["method"] == MEAN_AND_WELCH_T
+    assert "mean ± t × standard error" in page and "Welch-Satterthwaite" in page
+    assert "bootstrap (seeds drawn" not in page and "floor" not in page
+
+    aggregate["method"] = "a method of another version"
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(aggregate))
+    other = render("seeds.html", {"seeds": seeds_section({"exp": {"test": path}}, CONFIGURATIONS, RUNS)})
+    assert "as the result file records its method: &#39;a method of another version&#39;" in other
+    assert "Welch" not in other
+
+
+def test_every_interval_method_the_page_can_describe_is_one_the_audit_records():
+    assert set(INTERVAL_METHODS) == {MEAN_AND_WELCH_T}
