@@ -37,7 +37,9 @@ def file_record(path: Path) -> dict:
 
 
 def model_description(path: Path) -> dict:
-    """The model's parameter count and Keras summary; a SavedModel folder has no summary: its variables' sizes."""
+    """The model's parameter count and Keras summary; a SavedModel folder has no summary: the sizes of the variables
+    its serving signature uses (a Keras export and a plain TensorFlow module alike: only the former has
+    `.variables`)."""
     from faceaudit.external.models import load_external_model
 
     model = load_external_model(path).source  # refuses, naming the file, what cannot be audited
@@ -45,5 +47,6 @@ def model_description(path: Path) -> dict:
         lines = []
         model.summary(print_fn=lambda line, **kwargs: lines.append(line))
         return {"parameters": int(model.count_params()), "architecture": "\n".join(lines)}
-    parameters = sum(variable.shape.num_elements() or 0 for variable in model.variables)
+    variables = {id(variable): variable for variable in model.signatures["serving_default"].variables}
+    parameters = sum(variable.shape.num_elements() or 0 for variable in variables.values())
     return {"parameters": int(parameters), "architecture": ""}
