@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from faceaudit.external.graph_check import check_saved_model_graph
 from faceaudit.labels import NUMERIC
 from faceaudit.models import class_scores
 from faceaudit.models.transfer import BACKBONES
@@ -101,6 +102,7 @@ def load_saved_model(path: Path, key: str) -> ExternalModel:
 
     if not (path / "saved_model.pb").is_file():
         raise ValueError(f"{key}: {path} is a folder without saved_model.pb, so not a SavedModel")
+    check_saved_model_graph(path, key)  # before anything of it runs
     try:
         loaded = tf.saved_model.load(str(path))
     except Exception as error:
