@@ -140,7 +140,8 @@ def fetch_from_url(dataset: str, url: str, local: Path, expected: ExpectedSha256
             f"deleted: run again to download it anew, or, {fix}."
         )
     if not expected and not length_known:
-        refuse_if_cut_short(url, partial, local.name, lock_path)
+        refuse_if_cut_short(url, partial, local.name, lock_path)  # the specific message where the cut shows
+        refuse_unverifiable(url, partial, dataset, local.name, actual, lock_path)
     partial.rename(local)
     if not expected:
         record_sha256(lock_path, dataset, local.name, actual)
@@ -310,14 +311,26 @@ def refuse_if_cut_short(url: str, partial: Path, name: str, lock_path: Path) -> 
     or CSV that does not parse to its end, before its sha256 is recorded."""
     problem = cut_short_problem(partial, name)
     if problem is None:
-        if not name.lower().endswith((*ARCHIVE_SUFFIXES, ".csv")):
-            print(f"{url}: the server sent no length, and a file like '{name}' cannot be checked for completeness")
         return
     raise DownloadError(
         f"{url}: the server sent no length (neither Content-Length nor Content-Range) and '{name}' looks cut short: "
         f"{problem}. It is kept as {partial} and its sha256 was not recorded in {lock_path}: run again to resume the "
         f"download, or delete it to start over; if you know it is whole, rename it to {partial.with_suffix('')} (it "
         "is then taken as pre-staged) or give its published `sha256:` in the config."
+    )
+
+
+def refuse_unverifiable(url: str, partial: Path, dataset: str, name: str, actual: str, lock_path: Path) -> None:
+    """Without a length from the server and without a published sha256, nothing proves the file whole: a CSV cut at
+    a line end, or an archive cut between members, parses like a whole one. Such a file is neither used nor recorded
+    as verified until the user, having checked it, pins its sha256 (or takes it as pre-staged)."""
+    raise DownloadError(
+        f"{url}: the server sent no length (neither Content-Length nor Content-Range) and the config gives no "
+        f"`sha256:` for '{name}', so nothing can tell the whole file from one cut short (at a line end, between "
+        f"archive members). It was not used, its sha256 was not recorded in {lock_path}, and it is kept as {partial} "
+        f"({partial.stat().st_size:,} bytes, sha256 {actual}). Check it against what the publisher states (size, "
+        f"rows, a published checksum), then give `sha256: {actual}` to this file of dataset '{dataset}' in the "
+        f"config and run again; or rename it to {partial.with_suffix('')} to take it as pre-staged."
     )
 
 

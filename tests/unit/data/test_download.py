@@ -229,11 +229,37 @@ def test_a_file_cut_short_without_any_length_is_refused_unrecorded_then_resumed(
     assert not places["lock_path"].exists()
     assert not places["destination"].exists()
 
-    install_dataset("faces", [entry], **places)  # the intact file is accepted and recorded
+    with pytest.raises(DownloadError, match="nothing can tell the whole file from one cut short"):
+        install_dataset("faces", [entry], **places)  # resumed to its end, but still nothing proves it whole
 
     assert server.requests[-1]["range"] == f"bytes={sent}-"
-    assert (places["downloads"] / name).read_bytes() == whole
-    assert yaml.safe_load(places["lock_path"].read_text()) == {"faces": {name: sha256(whole)}}
+    assert (places["downloads"] / f"{name}.part").read_bytes() == whole
+    assert not places["lock_path"].exists() and not places["destination"].exists()
+
+
+def test_a_csv_cut_at_a_line_end_without_length_or_sha256_is_neither_used_nor_locked(server, places):
+    """Issue 25, bug 2: the cut parses like a whole CSV; it was accepted, its hash locked, and the study trained on
+    half the rows. Now nothing unverifiable is used or recorded, and the message says how to pin the hash."""
+    server.files = {"/labels.csv": LABELS_CSV}
+    server.length_headers = set()
+    server.cut_next = len(LABELS_CSV) // 2  # the file repeats a two-line block: half of it ends at a line end
+    entry = {"url": server.url("labels.csv")}
+
+    with pytest.raises(DownloadError) as error:
+        install_dataset("faces", [entry], **places)
+
+    cut = (places["downloads"] / "labels.csv.part").read_bytes()
+    assert cut.endswith(b"\n") and len(cut) < len(LABELS_CSV)
+    message = str(error.value)
+    assert f"sha256 {sha256(cut)}" in message and f"give `sha256: {sha256(cut)}`" in message
+    assert "its sha256 was not recorded" in message
+    assert not places["lock_path"].exists() and not places["destination"].exists()
+
+    # The user checks the file against the publisher's count, finds it short, and pins the published hash: the
+    # download resumes to the end and the whole file is used.
+    install_dataset("faces", [entry | {"sha256": sha256(LABELS_CSV)}], **places)
+
+    assert (places["destination"] / "labels.csv").read_bytes() == LABELS_CSV
 
 
 def test_a_whole_partial_download_is_accepted_when_the_server_answers_416(server, places):
