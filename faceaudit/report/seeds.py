@@ -95,8 +95,7 @@ def flagged_sentence(audit: dict) -> str:
     if not flagged:
         return f"no gap is distinguishable from zero across the seeds {adjustment}."
     gaps = "; ".join(
-        f"{row['attribute']} {row['comparison']} {row['name']} {number(row['mean'])} "
-        f"({row['other_sign']} seed(s) of the other sign)"
+        f"{row['attribute']} {row['comparison']} {row['name']} {number(row['mean'])} {interval_text(row['ci'])}"
         for row in flagged
     )
     return f"distinguishable from zero across the seeds {adjustment}: {gaps}."
@@ -171,7 +170,6 @@ def gap_rows(audit: dict, seed_runs: list[str]) -> list[dict]:
                     "attribute": attribute,
                     "kind": label,
                     "comparison": " / ".join(comparison[:-1]),
-                    "other_sign": summary.get("other_sign"),
                     "ci_family": summary.get("ci_family"),
                     "p_value": summary.get("p_value"),
                     "adjusted_p_value": summary.get("adjusted_p_value"),
