@@ -23,7 +23,7 @@ def audit_eval_set(predictions_path: Path, evaluation: dict, outputs: dict) -> N
     """Write every audit file of one eval set's predictions. `evaluation` holds the run's settings for this eval set
     (targets, groups, audit settings: the workflow's evaluation settings), `outputs` a path for each name in
     study.result_files.AUDIT_FILES."""
-    predictions = read_audited_predictions(predictions_path)
+    predictions = pd.read_csv(predictions_path, dtype={"path": str})
     metrics = audit_metrics(predictions.copy(), evaluation)
     write_json(outputs["metrics"], metrics)
     plot_metrics(metrics, Path(outputs["figures"]))
@@ -34,10 +34,6 @@ def audit_eval_set(predictions_path: Path, evaluation: dict, outputs: dict) -> N
     write_json(outputs["calibration"], {"calibration": calibration, "thresholds": thresholds})
     plot_calibration(calibration, thresholds, Path(outputs["calibration_figures"]))
     write_json(outputs["subgroups"], search_subgroups(predictions_path, evaluation))
-
-
-def read_audited_predictions(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"path": str})
 
 
 def write_json(path: Path, result: dict) -> None:

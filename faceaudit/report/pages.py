@@ -9,7 +9,7 @@ calibration_tables.py, its worst subgroups in subgroup_tables.py.
 from pathlib import Path
 
 from faceaudit.postprocessing import DECISION_TIME
-from faceaudit.report.audited import audited_details, rejects_context
+from faceaudit.report.audited import audited_details, is_audited_run, rejects_context
 from faceaudit.report.calibration_tables import calibration_context, thresholds_context
 from faceaudit.report.configuration import configuration_context
 from faceaudit.report.datasets import dataset_context
@@ -23,7 +23,7 @@ from faceaudit.report.render import number, write_all, write_page
 from faceaudit.report.results import figure, load_dataset, load_run, split_counts
 from faceaudit.report.subgroup_tables import subgroups_context
 from faceaudit.report.tradeoff import tradeoff_section
-from faceaudit.study.kinds import AUDITED_KINDS, POST_PROCESSED, kind_of_run
+from faceaudit.study.kinds import POST_PROCESSED, kind_of_run
 
 CLASSIFICATION_METRICS = ["accuracy", "balanced_accuracy", "precision", "sensitivity", "specificity", "f1", "f1_macro"]
 REGRESSION_METRICS = ["mae", "rmse", "mean_error", "r2"]
@@ -149,10 +149,9 @@ def curves_caption(run: dict) -> str:
 
 
 def details(run: dict, info: dict) -> dict:
-    kind = kind_of_run(run)
-    if kind is POST_PROCESSED:
+    if kind_of_run(run) is POST_PROCESSED:
         return post_processing_details(run, info)
-    if kind in AUDITED_KINDS.values():
+    if is_audited_run(run):
         return audited_details(run, info)
     return trained_details(run, info)
 

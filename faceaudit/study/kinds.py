@@ -25,11 +25,6 @@ class RunKind:
     run_info_rule: str  # the rule that writes its run.json
     predictions_rule: str | None  # the rule that writes results/runs/<run>/predictions/<eval set>.csv
 
-    @property
-    def evaluated(self) -> bool:
-        """Whether it has predictions, audited like every classifier's."""
-        return self.predictions_rule is not None
-
 
 TRAINED = RunKind(
     name="trained",
@@ -108,14 +103,6 @@ def name_pattern(kind: RunKind) -> str:
 
 def marker_in_name(kind: RunKind) -> str:
     return re.escape(kind.marker) + (r"(?![^/])" if kind.marker_ends_name else "")
-
-
-def kind_of_name(run: str, folder: str = "runs") -> RunKind:
-    """The kind of the run with this name and folder (results/<folder>/<run>)."""
-    found = [kind for kind in KINDS if kind.folder == folder and re.fullmatch(name_pattern(kind), run)]
-    if len(found) != 1:
-        raise ValueError(f"run '{run}' under results/{folder}/ matches {len(found)} kinds of run, not one")
-    return found[0]
 
 
 def kind_of_run(spec: dict) -> RunKind:
