@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from faceaudit.bench.without_slurm import environment_without_slurm
+
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -17,7 +19,7 @@ TINY_STUDY = yaml.safe_load((REPO / "tests" / "tiny_study.yaml").read_text())
 
 def run_snakemake(workdir: Path, *arguments: str) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "-c2", *arguments]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, env=environment_without_slurm())
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     return result
 

@@ -12,11 +12,14 @@ import re
 import subprocess
 import sys
 
+from faceaudit.bench.without_slurm import environment_without_slurm
+
 ACCEPTED = ("Specify a conda environment or container for each rule.", "Mixed rules and functions in same snakefile.")
 
 
 def main() -> int:
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], capture_output=True, text=True)
+    command = [sys.executable, "-m", "snakemake", "--lint"]
+    result = subprocess.run(command, capture_output=True, text=True, env=environment_without_slurm())
     output = result.stdout + result.stderr
     findings = re.findall(r"^    \* (.+?):?$", output, flags=re.MULTILINE)
     if result.returncode not in (0, 1) or (result.returncode == 1 and not findings):

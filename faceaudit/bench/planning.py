@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from faceaudit.bench.without_slurm import environment_without_slurm
 from faceaudit.study.result_files import AUDIT_FILES, FOLDERS, RUN_FILES, run_pattern
 
 REPO = Path(__file__).resolve().parents[2]
@@ -194,7 +195,7 @@ def dry_run_seconds(snakefile: Path, workdir: Path) -> tuple[float, float, int]:
     command = [sys.executable, "-m", "snakemake", "-n", "--quiet", "rules", "-s", str(snakefile), "-d", str(workdir)]
     cpu_before = children_cpu_seconds()
     started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, env=environment_without_slurm())
     seconds = time.perf_counter() - started
     cpu_seconds = children_cpu_seconds() - cpu_before
     if result.returncode != 0:

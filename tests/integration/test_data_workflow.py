@@ -16,6 +16,8 @@ import pytest
 import yaml
 from PIL import Image
 
+from faceaudit.bench.without_slurm import environment_without_slurm
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_STUDY = (REPO / "config" / "config.yaml").read_text()
 
@@ -57,7 +59,7 @@ def study(url: str) -> dict:
 
 def snakemake(workdir: Path, *arguments: str) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "-c2", *arguments]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment_without_slurm())
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     return result
 

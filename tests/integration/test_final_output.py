@@ -9,12 +9,14 @@ from pathlib import Path
 from conftest import run_snakemake
 
 from faceaudit.bench.planning import REPO, write_study
+from faceaudit.bench.without_slurm import environment_without_slurm
 
 
 def output_files(workdir: Path) -> list[str]:
     """Every output file of the study's jobs, from `snakemake --summary` (a table: output_file first)."""
     command = [sys.executable, "-m", "snakemake", "--summary", "-s", str(REPO / "Snakefile"), "-d", str(workdir)]
-    summary = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    environment = environment_without_slurm()
+    summary = subprocess.run(command, capture_output=True, text=True, check=True, env=environment).stdout
     return [line.split("\t")[0] for line in summary.splitlines()[1:] if "\t" in line]
 
 

@@ -17,9 +17,10 @@ import pytest
 import yaml
 from conftest import REPO, TINY_STUDY, run_snakemake, write_config
 
+from faceaudit.bench.without_slurm import environment_without_slurm
+
 SLURM_SCRIPTS = REPO / "tests/slurm"
 RUN_DIR = Path("/run/slurm-local")
-SLURM_COMMANDS = {"sbatch", "sacct", "squeue", "scancel", "scontrol", "sinfo", "srun", "salloc", "sacctmgr"}
 # The plugin waits 40 s before its first status check and 10 s more after each idle one: fine on a cluster, slow here.
 FAST_POLLING = ("--slurm-init-seconds-before-status-checks", "1", "--seconds-between-status-checks", "1")
 # The profile's most CPUs per job, lowered to this machine's: a group job asks for at most this many.
@@ -78,22 +79,11 @@ def running_job_of(run: str) -> str:
     return job_id
 
 
-def path_without_slurm(tmp_path: Path) -> str:
-    """A PATH with every command of this machine's PATH except SLURM's, as on a machine without SLURM."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for directory in os.environ["PATH"].split(os.pathsep):
-        for command in Path(directory).glob("*") if Path(directory).is_dir() else []:
-            if command.name not in SLURM_COMMANDS and not (bin_dir / command.name).exists():
-                (bin_dir / command.name).symlink_to(command)
-    return str(bin_dir)
-
-
 def test_without_slurm_the_profile_says_so_at_once_and_dry_runs_still_work(tmp_path):
     workdir = tmp_path / "study"
     workdir.mkdir()
     write_config(workdir, TINY_STUDY)
-    env = {**os.environ, "PATH": path_without_slurm(tmp_path)}
+    env = environment_without_slurm()
     started = time.monotonic()
     result = snakemake_on_slurm(workdir, env=env, timeout=120, check=False)
     assert result.returncode != 0

@@ -9,6 +9,7 @@ from conftest import SCHEMA
 
 from faceaudit import study
 from faceaudit.bench.planning import REPO, grid_for, run_benchmark, write_study
+from faceaudit.bench.without_slurm import environment_without_slurm
 from faceaudit.study.validation import validate_config
 
 
@@ -46,7 +47,12 @@ def test_both_workflows_plan_the_same_number_of_runs(tmp_path):
 def test_a_run_the_study_does_not_define_is_refused_with_its_name(tmp_path):
     write_study(tmp_path, runs=2)
     command = [sys.executable, "-m", "snakemake", "-n", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path)]
-    result = subprocess.run([*command, "results/runs/no_such_run/metrics/test.json"], capture_output=True, text=True)
+    result = subprocess.run(
+        [*command, "results/runs/no_such_run/metrics/test.json"],
+        capture_output=True,
+        text=True,
+        env=environment_without_slurm(),
+    )
 
     assert result.returncode != 0
     assert "'no_such_run' is not a classifier run of this study" in result.stdout + result.stderr

@@ -14,6 +14,7 @@ import yaml
 from conftest import SCHEMA
 from snakemake.utils import validate
 
+from faceaudit.bench.without_slurm import environment_without_slurm
 from faceaudit.study import expand_runs, positive_classes
 
 REPOSITORY = Path(__file__).resolve().parents[3]
@@ -418,7 +419,9 @@ def test_the_training_seeds_of_a_run_read_the_same_preprocessed_files(tmp_path):
 
 def dry_run(workdir: Path, *arguments: str) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "snakemake", "-s", str(REPOSITORY / "Snakefile"), "-d", str(workdir), "-n"]
-    result = subprocess.run([*command, *arguments], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [*command, *arguments], capture_output=True, text=True, timeout=300, env=environment_without_slurm()
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 

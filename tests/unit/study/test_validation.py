@@ -10,6 +10,7 @@ import pytest
 import yaml
 from conftest import SCHEMA
 
+from faceaudit.bench.without_slurm import environment_without_slurm
 from faceaudit.study.validation import ConfigError, read_config_file, validate_config
 
 REPOSITORY = Path(__file__).resolve().parents[3]
@@ -220,7 +221,8 @@ def test_a_json_config_with_a_repeated_key_is_refused(tmp_path):
 
 def dry_run(workdir: Path, *arguments: str) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "snakemake", "-s", str(REPOSITORY / "Snakefile"), "-d", str(workdir), "-n", "-q"]
-    return subprocess.run([*command, *arguments], capture_output=True, text=True, timeout=300)
+    environment = environment_without_slurm()
+    return subprocess.run([*command, *arguments], capture_output=True, text=True, timeout=300, env=environment)
 
 
 def test_snakemake_refuses_a_configfile_with_a_repeated_key(tmp_path):
