@@ -76,3 +76,36 @@ def adjust_family(audit, method: str) -> int:
             holder.setdefault("adjusted_p_value", {})[metric] = value
             holder.setdefault("distinguishable_from_zero", {})[metric] = verdict
     return len(tested)
+
+
+def same_tests(changes: dict[tuple, np.ndarray]) -> dict[tuple, tuple]:
+    """{statistic: the earlier statistic it repeats} among tested statistics whose values, on the rows as they are
+    and in every resample (and in every seed), are those of an earlier one or their negation: one question asked
+    twice, e.g. "group A against the rest" and "the others against A (privileged)", or in a two-group attribute "A
+    against the rest" and "B against the rest". Counting such a test twice would make the family larger than the
+    number of questions it asks."""
+    seen, repeated = {}, {}
+    for path, values in changes.items():
+        normalised = np.round(np.asarray(values, dtype=np.float64), 9) + 0.0  # + 0.0: -0.0 becomes 0.0
+        key, negated = normalised.tobytes(), (-normalised + 0.0).tobytes()
+        if key in seen or negated in seen:
+            repeated[path] = seen.get(key, seen.get(negated))
+        else:
+            seen[key] = path
+    return repeated
+
+
+def adjust_without_repeats(audit: dict, repeated: dict[tuple, tuple], method: str, find) -> int:
+    """adjust_family over the tests that are asked once; each repeat then takes the adjusted p-value and verdict of
+    the test it repeats, and names it (`same_test_as`). `find(audit, path)` is the holder of a statistic's p-value."""
+    held = {path: find(audit, path)["p_value"] for path in repeated}
+    for path in repeated:
+        find(audit, path)["p_value"] = None
+    family_size = adjust_family(audit, method)
+    for path, original in repeated.items():
+        holder, twin = find(audit, path), find(audit, original)
+        holder["p_value"] = held[path]
+        holder["adjusted_p_value"] = twin["adjusted_p_value"]
+        holder["distinguishable_from_zero"] = twin["distinguishable_from_zero"]
+        holder["same_test_as"] = " / ".join(original)
+    return family_size

@@ -18,7 +18,10 @@ group) is also tested against zero (``p_value``, two-sided, from the same t); al
 as one family (Holm by default, ``faceaudit.evaluation.multiplicity``) and ``ci_family`` is the simultaneous
 (Bonferroni) interval for that family; intervals are clipped to the values a statistic can take (a rate to
 [0, 1]). Nothing counts the seeds on each side of zero: they share the test rows, so seeds that agree on a gap's
-sign are not independent evidence (with no bias at all, 9 of 15 gaps had all 5 seeds on one side; issue 21).
+sign are not independent evidence (with no bias at all, 9 of 15 gaps had all 5 seeds on one side; issue 21). A
+test that asks the same question as an earlier one (group A against the rest, and the others against A as the
+privileged group; in a two-group attribute, each group against the other) is counted once in the family and names
+its twin (``same_test_as``).
 A percentile two-level bootstrap (seeds, then rows) was measured first and rejected: with few seeds it cannot show
 more spread than the seeds drawn, and its 95% interval covered the truth in only 82-85% of simulated studies with
 large training noise (``python -m faceaudit.bench.audit --coverage``).
@@ -46,7 +49,7 @@ from faceaudit.evaluation.fairness import (
     with_intersections,
 )
 from faceaudit.evaluation.metrics import is_regression, label_indices, numeric_columns
-from faceaudit.evaluation.multiplicity import ALPHA, adjust_family
+from faceaudit.evaluation.multiplicity import ALPHA, adjust_without_repeats, same_tests
 from faceaudit.evaluation.settings import DEFAULT_SETTINGS, AuditSettings
 from faceaudit.evaluation.small_groups import Minimums, reason_of
 from faceaudit.labels import intersection_name, positive_class_of
@@ -332,8 +335,7 @@ def regression_statistics(table, target, attributes, columns: RateColumns, minim
 
 def summarise(runs, statistics: list[Statistic], values_by_column, method: str) -> dict:
     """Each statistic's per-seed values, spread and interval, nested by its path; p-values adjusted as a family."""
-    values = np.stack([statistic.value(seed_values) for statistic in statistics for seed_values in values_by_column])
-    values = values.reshape(len(statistics), len(runs), -1).transpose(1, 2, 0)  # (seeds, 1 + resamples, statistics)
+    values = statistic_values(statistics, values_by_column)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a group absent from a resample, an undefined rate
         row_variance = np.nanvar(np.nanmean(values[:, 1:, :], axis=0), axis=0, ddof=1)
@@ -341,13 +343,25 @@ def summarise(runs, statistics: list[Statistic], values_by_column, method: str) 
     for index, statistic in enumerate(statistics):
         summary, estimates[statistic.path] = summarise_one(runs, values[:, 0, index], row_variance[index], statistic)
         place(result, statistic.path, summary)
-    family_size = adjust_family(result, method)
+    tested = [
+        index
+        for index, statistic in enumerate(statistics)
+        if statistic.tested and estimates[statistic.path] is not None
+    ]
+    repeated = same_tests({statistics[index].path: values[:, :, index] for index in tested})
+    family_size = adjust_without_repeats(result, repeated, method, find)
     for statistic in statistics:
         if statistic.tested and estimates[statistic.path] is not None:
             interval = estimates[statistic.path].interval(1 - ALPHA / family_size)
             find(result, statistic.path)["ci_family"] = clipped(interval, bounds_of(statistic))
     result["multiple_comparisons"] = {"method": method, "family_size": family_size, "alpha": ALPHA}
     return result
+
+
+def statistic_values(statistics: list[Statistic], rates_by_run: np.ndarray) -> np.ndarray:
+    """(runs, 1 + resamples, statistics): each statistic from each run's rates (runs, 1 + resamples, columns)."""
+    values = np.stack([statistic.value(rates) for statistic in statistics for rates in rates_by_run])
+    return values.reshape(len(statistics), len(rates_by_run), -1).transpose(1, 2, 0)
 
 
 @dataclass
@@ -370,7 +384,7 @@ class Estimate:
 
     def interval(self, confidence: float) -> list[float]:
         half = t_distribution.ppf(1 - (1 - confidence) / 2, self.degrees_of_freedom) * self.standard_error
-        return [self.mean - half, self.mean + half]
+        return [float(self.mean - half), float(self.mean + half)]
 
     def p_value(self) -> float:
         if self.standard_error == 0:

@@ -202,6 +202,8 @@ class TargetSubgroups(TypedDict):
     error_rate: Number
     subgroups: list[dict[str, Any]]
     stopped: str | None
+    null_scores: list[float]
+    null_95th_percentile: Number
     binned_attributes: dict[str, Any]
 
 
@@ -209,6 +211,7 @@ class Subgroups(TypedDict):
     """subgroups/<eval set>.json."""
 
     method: str
+    null_method: str
     settings: dict[str, int]
     targets: dict[str, TargetSubgroups]
     skipped_targets: dict[str, str]
@@ -268,6 +271,26 @@ class SeedAggregate(TypedDict):
     method: str
 
 
+class Comparison(TypedDict):
+    """comparisons/<configuration>/<eval set>.json: a configuration minus its baseline (evaluation.comparisons)."""
+
+    runs: list[str]
+    baseline_runs: list[str]
+    pairing: str
+    retraining_covered: bool
+    resamples: int
+    method: str
+    verdicts_explained: dict[str, str]
+    targets: dict[str, dict[str, Any]]
+
+
+class NamedComparison(Comparison):
+    """The file as the compare rule writes it: which configuration, against which baseline."""
+
+    configuration: str
+    baseline: str
+
+
 class DataAudit(TypedDict):
     """data/<dataset>/data_audit.json."""
 
@@ -289,6 +312,7 @@ SHAPES = {
     "subgroups": Subgroups,
     "gallery": Gallery,
     "seeds": SeedAggregate,
+    "comparison": NamedComparison,
     "data_audit": DataAudit,
 }
 
