@@ -9,6 +9,13 @@ def is_numeric(classes) -> bool:
     return isinstance(classes, str) and classes == NUMERIC
 
 
+def carried_labels(labels: dict, sensitive_attributes: list[str], targets: dict) -> dict:
+    """The labels a predictions file holds besides the targets, with their classes: the sensitive attributes, then
+    the numeric labels (e.g. age in years), which form no groups but which the subgroup search scans in bins."""
+    numeric = [name for name, classes in labels.items() if is_numeric(classes) and name not in targets]
+    return {name: labels[name] for name in [*sensitive_attributes, *numeric]}
+
+
 def intersection_name(parts: list[str]) -> str:
     """The group column of an intersection of attributes, e.g. gender+race (its groups read "Female+Black")."""
     return "+".join(parts)

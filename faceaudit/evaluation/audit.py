@@ -76,18 +76,24 @@ def audit_group_calibration(predictions: pd.DataFrame, evaluation: dict) -> tupl
 
 
 def search_subgroups(predictions_path: Path, evaluation: dict) -> dict:
-    """The subgroup search reads every value as text (its own reader), and prints what it found to the log."""
+    """The subgroup search reads every value as text (its own reader), and prints what it found to the log. Its
+    shuffles are drawn from the audit's seed."""
     started = time.perf_counter()
+    settings = SearchSettings.from_audit(evaluation["subgroup_search"] | {"seed": evaluation["audit"]["seed"]})
     subgroups = find_subgroups(
         read_predictions(predictions_path),
         evaluation["targets"],
         evaluation["scanned_attributes"],
-        SearchSettings.from_audit(evaluation["subgroup_search"]),
+        settings,
         source=str(predictions_path),
     )
-    print(f"subgroup search took {time.perf_counter() - started:.1f} s")
+    print(f"subgroup search, {settings.permutations} shuffles included, took {time.perf_counter() - started:.1f} s")
     for target, found in subgroups["targets"].items():
-        print(f"{target}: {len(found['subgroups'])} subgroup(s) reported; {found['stopped'] or 'as many as asked for'}")
+        beyond = sum(bool(subgroup["beyond_chance"]) for subgroup in found["subgroups"])
+        print(
+            f"{target}: {len(found['subgroups'])} subgroup(s) reported, {beyond} beyond chance; "
+            f"{found['stopped'] or 'as many as asked for'}"
+        )
     for target, reason in subgroups["skipped_targets"].items():
         print(f"{target}: not searched ({reason})")
     return subgroups

@@ -115,6 +115,7 @@ def compare_configurations(
         "pairing": pairing,
         "retraining_covered": max(len(configuration), len(baseline)) > 1,
         "resamples": settings.resamples,
+        "positive_classes": dict(positive_classes),
         "method": f"change = mean of the configuration's runs - mean of the baseline's; variance = retraining ("
         f"{PAIRINGS[pairing]}) + {ROWS}; Welch t",
         "verdicts_explained": VERDICTS,

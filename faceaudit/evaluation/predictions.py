@@ -30,11 +30,12 @@ def predict_eval_set(
     images: np.ndarray,
     rows: pd.DataFrame,
     targets: dict[str, list[str] | str],
-    sensitive_attributes: list[str],
+    carried_labels: list[str],
     batch_size: int = 256,
 ) -> pd.DataFrame:
     """Enough per example to recompute every metric and fairness figure without the model: per class target its
-    class scores and predicted class, per numeric target the predicted number. `model`: a Keras model, or the path
+    class scores and predicted class, per numeric target the predicted number; then the `carried_labels` (the
+    sensitive attributes and numeric labels, faceaudit.labels.carried_labels). `model`: a Keras model, or the path
     of its file."""
     if isinstance(model, str | Path):
         import keras
@@ -51,6 +52,6 @@ def predict_eval_set(
         table[f"{target}_pred"] = np.asarray(classes, dtype=object)[target_scores.argmax(axis=1)]
         for class_index in range(len(classes)):
             table[f"{target}_score_{class_index}"] = target_scores[:, class_index]
-    for attribute in sensitive_attributes:
-        table[attribute] = rows[attribute].to_numpy()
+    for label in carried_labels:
+        table[label] = rows[label].to_numpy()
     return table

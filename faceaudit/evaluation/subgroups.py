@@ -3,15 +3,18 @@ MDSS bias scan looks for the subgroup of the labelled attributes whose error rat
 
 Each scan runs over `depth` attributes at a time (every combination of them), so that no subgroup restricts more
 labels than that; the best of those scans is the worst subgroup. The next one is searched among the rows outside it,
-and so on, so that the reported subgroups are different people rather than variations of the first one."""
+and so on, so that the reported subgroups are different people rather than variations of the first one. Each is then
+held against what chance scores (faceaudit.evaluation.subgroup_null)."""
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from faceaudit.evaluation.multiplicity import ALPHA
+from faceaudit.evaluation.subgroup_null import NULL_METHOD, null_95th_percentile, null_scores, with_p_values
 from faceaudit.labels import is_numeric
 from faceaudit.quiet_import import quiet_import
 from faceaudit.study.result_types import Subgroups
@@ -24,19 +27,40 @@ METHOD = (
     "log-likelihood ratio of that excess. Each subgroup is searched among the rows outside the subgroups above it."
 )
 NUMERIC_BINS = 4
+# The config's `audit:` keys, by the field each one sets.
+CONFIG_KEYS = {
+    "depth": "subgroup_depth",
+    "reported": "subgroups_reported",
+    "restarts": "subgroup_scan_restarts",
+    "permutations": "subgroup_permutations",
+    "seed": "seed",
+}
 
 
 @dataclass(frozen=True)
 class SearchSettings:
-    """How far the search goes: labels combined in one subgroup, subgroups reported, random restarts per scan."""
+    """How far the search goes: labels combined in one subgroup, subgroups reported, random restarts per scan; and
+    how its scores are held against chance: `permutations` shuffles of the errors (0: none), drawn from `seed`."""
 
     depth: int = 2
     reported: int = 3
     restarts: int = 5
+    permutations: int = 100
+    seed: int = 0
+
+    def __post_init__(self):
+        # Holm multiplies the smallest p-value, 1 / (permutations + 1), by the number of subgroups reported.
+        if self.permutations > 0 and self.reported / (self.permutations + 1) >= ALPHA:
+            raise ValueError(
+                f"subgroup_permutations: {self.permutations} shuffles cannot put any of {self.reported} reported "
+                f"subgroups beyond chance (the smallest adjusted p-value would be {self.reported} / "
+                f"{self.permutations + 1}); use at least {round(self.reported / ALPHA)}, or 0 for no comparison"
+            )
 
     @classmethod
     def from_audit(cls, audit: dict) -> "SearchSettings":
-        return cls(audit["subgroup_depth"], audit["subgroups_reported"], audit["subgroup_scan_restarts"])
+        """From the config's `audit:` block (or the part a rule passes): the keys it has, defaults for the rest."""
+        return cls(**{field: audit[key] for field, key in CONFIG_KEYS.items() if key in audit})
 
 
 def read_predictions(path: Path) -> pd.DataFrame:
@@ -52,10 +76,12 @@ def find_subgroups(
     source: str = "the predictions",
 ) -> Subgroups:
     """Per class target, its worst subgroups over `scanned_attributes` ({label: classes or "numeric"}; the target
-    itself is left out). Numeric targets are listed under "skipped_targets" with the reason."""
+    itself is left out), each held against chance. Numeric targets are listed under "skipped_targets" with the
+    reason."""
     result = {
         "method": METHOD,
-        "settings": {"depth": settings.depth, "reported": settings.reported, "restarts": settings.restarts},
+        "null_method": NULL_METHOD,
+        "settings": asdict(settings),
         "targets": {},
         "skipped_targets": {},
     }
@@ -66,7 +92,7 @@ def find_subgroups(
         attributes, orders, bins = attribute_table(predictions, target, scanned_attributes, source)
         errors = (predictions[f"{target}_pred"] != predictions[f"{target}_true"]).astype(int)
         found = search_target(attributes, orders, errors, settings)
-        result["targets"][target] = {**found, "binned_attributes": bins}
+        result["targets"][target] = {**against_chance(found, attributes, errors, settings), "binned_attributes": bins}
     return result
 
 
@@ -146,6 +172,25 @@ def search_target(attributes: pd.DataFrame, orders: dict, errors: pd.Series, set
         summary["subgroups"].append(describe(definition, score, matching, remaining, errors, expected))
         remaining &= ~matching
     return summary
+
+
+def against_chance(found: dict, attributes: pd.DataFrame, errors: pd.Series, settings: SearchSettings) -> dict:
+    """The target's search with the null of its best score and each subgroup's p-values (no null where no subgroup
+    was reported, or without permutations)."""
+    null = []
+    if found["subgroups"] and settings.permutations:
+        expected = found["error_rate"]  # shuffles keep the number of errors
+
+        def best_score(shuffled: pd.Series) -> float:
+            return worst_subgroup(attributes, shuffled, expected, settings)[1]
+
+        highest = max(subgroup["score"] for subgroup in found["subgroups"])
+        null = null_scores(best_score, errors, settings.permutations, settings.seed, highest)
+    return found | {
+        "subgroups": with_p_values(found["subgroups"], null, settings.permutations),
+        "null_scores": null,
+        "null_95th_percentile": null_95th_percentile(null),
+    }
 
 
 def reason_to_stop(attributes: pd.DataFrame, errors: pd.Series, expected: float) -> str | None:

@@ -255,7 +255,7 @@ def predict_external(
     rows: pd.DataFrame,
     contract: dict,
     targets: dict[str, list[str] | str],
-    sensitive_attributes: list[str],
+    carried_labels: list[str],
     batch_size: int = 256,
     key: str = "experiment",
 ) -> pd.DataFrame:
@@ -275,8 +275,8 @@ def predict_external(
             continue
         matrix = dataset_class_matrix(output["classes"], classes, label_map_of(external, target), key, target)
         add_class_columns(table, target, classes, class_scores(raw, len(output["classes"])) @ matrix)
-    for attribute in sensitive_attributes:
-        table[attribute] = rows[attribute].to_numpy()
+    for label in carried_labels:
+        table[label] = rows[label].to_numpy()
     return table
 
 

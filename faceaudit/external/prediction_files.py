@@ -78,14 +78,14 @@ def import_predictions(
     rows: pd.DataFrame,
     settings: dict,
     targets: dict,
-    sensitive_attributes: list[str],
+    carried_labels: list[str],
     split_name: str,
 ) -> ImportedPredictions:
     """Read `file` and check every row against the split's `rows`; return the table, its rejects and a summary."""
     file = Path(file)
     settings = DEFAULT_SETTINGS | {key: value for key, value in settings.items() if value is not None}
     check_settings(settings)
-    require_columns(rows, ["path", *targets, *sensitive_attributes], f"the rows of the {split_name} split")
+    require_columns(rows, ["path", *targets, *carried_labels], f"the rows of the {split_name} split")
     table, settings = read_prediction_table(file, settings, targets)
     sources = {target: target_source(table, target, classes, settings, file) for target, classes in targets.items()}
     status = RowStatus(table.index)
@@ -95,7 +95,7 @@ def import_predictions(
     matched = match_rows(table, rows, settings, split_name, status)
     predicted, scores = read_targets(table, targets, sources, settings, status)
     accepted = status.accepted().to_numpy()
-    predictions = predictions_table(rows, matched[accepted], predicted, scores, accepted, targets, sensitive_attributes)
+    predictions = predictions_table(rows, matched[accepted], predicted, scores, accepted, targets, carried_labels)
     rejects, left_out = rejects_tables(table, rows, settings, status, matched, file)
     summary = import_summary(file, table, predictions, rejects, left_out, targets, sources)
     check_fractions(summary, rejects, len(rows), settings, split_name)
@@ -296,7 +296,7 @@ def predictions_table(
     scores: dict,
     accepted: np.ndarray,
     targets: dict,
-    sensitive_attributes: list[str],
+    carried_labels: list[str],
 ) -> pd.DataFrame:
     """The accepted file rows in the split's order, laid out as `predict_eval_set` writes its table."""
     order = np.argsort(positions, kind="stable")
@@ -311,8 +311,8 @@ def predictions_table(
         table[f"{target}_pred"] = values.astype(object)
         for class_index in range(len(classes)):
             table[f"{target}_score_{class_index}"] = scores[target][accepted][order, class_index]
-    for attribute in sensitive_attributes:
-        table[attribute] = split_rows[attribute].to_numpy()
+    for label in carried_labels:
+        table[label] = split_rows[label].to_numpy()
     return table
 
 

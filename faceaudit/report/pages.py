@@ -40,6 +40,7 @@ def write_report(
     user_config: dict | None = None,
     seeds: dict | None = None,
     workers: int = 1,
+    comparisons: dict | None = None,
 ) -> None:
     """Write out_dir/index.html and out_dir/runs/<run>.html from the files the workflow produced.
 
@@ -56,6 +57,7 @@ def write_report(
     index["configuration"] = configuration_context(config, user_config)
     index["seeds"] = seeds  # the configurations trained with several seeds (faceaudit.report.seeds), or None
     index["uncertainty"] = index_uncertainty(seeds is not None)
+    index["comparisons"] = comparisons  # each configuration minus its baseline (faceaudit.report.comparisons), or None
     index["tradeoff"] = tradeoff_section(runs, results, seeds, (seeds or {}).get("seed_runs", {}))
     write_page(Path(out_dir, "index.html"), "index.html", index)
     split_sizes = {name: split_counts(dataset["manifest"]) for name, dataset in datasets.items()}
@@ -66,6 +68,7 @@ def write_report(
             files["runs"][name],
             split_sizes[run["dataset"]],
             (seeds or {}).get("card_lines", {}).get(name),
+            (comparisons or {}).get("card_lines", {}).get(name),
             config["datasets"].get(run["dataset"], {}).get("published_results", []),
             Path(out_dir, run_page_link(name)),
         )
@@ -76,10 +79,18 @@ def write_report(
 
 
 def write_run_page(
-    run: dict, result: dict, files: dict, split_sizes: dict, seed_lines: list | None, published: list, path: Path
+    run: dict,
+    result: dict,
+    files: dict,
+    split_sizes: dict,
+    seed_lines: list | None,
+    comparison_lines: list | None,
+    published: list,
+    path: Path,
 ) -> None:
     """One run's page (in a worker process where write_report spreads the pages over several)."""
     context = run_context(run, result, files, split_sizes, seed_lines)
+    context["card"]["comparison_lines"] = comparison_lines or []
     context["references"] = run_references(published, run["targets"], result["metrics"], result["fairness"])
     write_page(path, "run.html", context)
 

@@ -2,6 +2,7 @@
 
 from faceaudit.study.audited import audited_runs, eval_set_label_maps
 from faceaudit.study.checks import check_study
+from faceaudit.study.comparisons import study_comparisons
 from faceaudit.study.derived import derived_runs
 from faceaudit.study.runs import (
     classifier_runs,
@@ -20,5 +21,6 @@ __all__ = [
     "expand_runs",
     "positive_classes",
     "seed_configurations",
+    "study_comparisons",
     "vae_runs",
 ]

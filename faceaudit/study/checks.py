@@ -50,6 +50,30 @@ def check_study(config: dict) -> None:
     for name, experiment in config["experiments"].items():
         check_experiment(name, experiment, config["datasets"])
         check_split_use(name, experiment, config["datasets"])
+        check_baseline(name, experiment, config["experiments"])
+
+
+def check_baseline(name: str, experiment: dict, experiments: dict) -> None:
+    """`baseline:` names another classifier experiment trained here on the same dataset and targets, with an eval
+    set in common (the comparison is of the same rows)."""
+    baseline = experiment.get("baseline")
+    if baseline is None:
+        return
+    key = f"experiments.{name}.baseline"
+    if baseline == name or baseline not in experiments:
+        others = sorted(other for other in experiments if other != name)
+        raise ValueError(f"{key}: '{baseline}' is not another experiment of this study (its experiments: {others})")
+    other = experiments[baseline]
+    if is_audited(other) or is_audited(experiment) or "vae" in (other["model"], experiment["model"]):
+        raise ValueError(f"{key}: both experiments must be classifiers trained by this study ('{baseline}' is not)")
+    for setting in ("dataset", "targets"):
+        if other[setting] != experiment[setting]:
+            raise ValueError(
+                f"{key}: '{baseline}' has {setting} {other[setting]}, this experiment {experiment[setting]}: a "
+                "comparison is of the same predictions' rows and targets"
+            )
+    if not set(other["eval_sets"]) & set(experiment["eval_sets"]):
+        raise ValueError(f"{key}: '{baseline}' and this experiment have no eval set in common")
 
 
 def check_numeric_labels_and_split(name: str, dataset: dict) -> None:

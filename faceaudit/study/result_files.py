@@ -54,6 +54,8 @@ VAE_FILES = {
 SEQUENCE_FILES = {"plot": "sequence/sine_comparison.png", "scores": "sequence/sine_comparison.json"}
 # One configuration's seeds audited as one, per eval set.
 SEED_AGGREGATE = "seeds/{configuration}/{eval_set}.json"
+# A configuration minus its baseline (study.comparisons), per eval set.
+COMPARISON = "comparisons/{configuration}/{eval_set}.json"
 
 
 def run_pattern(name: str) -> str:
@@ -77,6 +79,10 @@ def seed_aggregate_pattern() -> str:
     return f"{RESULTS}/{SEED_AGGREGATE}"
 
 
+def comparison_pattern() -> str:
+    return f"{RESULTS}/{COMPARISON}"
+
+
 def report_files(
     runs: dict,
     vae_runs: dict,
@@ -84,12 +90,13 @@ def report_files(
     seed_configurations: dict[str, list[str]] | None = None,
     sequence: bool = False,
     root: Path | str = RESULTS,
+    comparisons: dict[str, dict] | None = None,
 ) -> dict:
     """Every file the report reads, found by name in the study's table of result files (this module's tables):
     {"runs": {run: {run_info, curves, "eval_sets": {eval_set: {metrics, figures, fairness, group_figure, calibration,
      calibration_figures, subgroups, rejects, gallery}}}}, "datasets": {dataset: {manifest, rejects, repairs, samples,
      data_audit}}, "vae": {vae run: {run_info, samples, reconstructions}}, "seeds": {configuration: {eval_set: path}},
-     "sequence": {plot, scores} or None}.
+     "comparisons": {configuration: {eval_set: path}}, "sequence": {plot, scores} or None}.
     A run's kind says whether it has training curves (a post-processed run shows its source run's) and a gallery;
     None where it has not. The workflow lists the same files as the report rule's inputs (report_inputs)."""
     root = Path(root)
@@ -109,6 +116,13 @@ def report_files(
                 for eval_set in runs[names[0]]["eval_sets"]
             }
             for configuration, names in (seed_configurations or {}).items()
+        },
+        "comparisons": {
+            configuration: {
+                eval_set: root / COMPARISON.format(configuration=configuration, eval_set=eval_set)
+                for eval_set in comparison["eval_sets"]
+            }
+            for configuration, comparison in (comparisons or {}).items()
         },
         "sequence": {name: root / file for name, file in SEQUENCE_FILES.items()} if sequence else None,
     }

@@ -279,6 +279,7 @@ class Comparison(TypedDict):
     pairing: str
     retraining_covered: bool
     resamples: int
+    positive_classes: dict[str, str]
     method: str
     verdicts_explained: dict[str, str]
     targets: dict[str, dict[str, Any]]
@@ -289,6 +290,7 @@ class NamedComparison(Comparison):
 
     configuration: str
     baseline: str
+    how: str
 
 
 class DataAudit(TypedDict):

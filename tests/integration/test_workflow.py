@@ -61,6 +61,7 @@ RESULT_FILES = {
     "subgroups": "runs/*/subgroups/*.json",
     "gallery": "runs/*/gallery/*.json",
     "seeds": "seeds/*/*.json",
+    "comparison": "comparisons/*/*.json",
     "data_audit": "data/*/data_audit.json",
 }
 
@@ -83,6 +84,28 @@ def test_every_result_file_has_the_shape_its_writer_and_the_report_share(study_d
         assert files, pattern
         for path in files:
             assert problems(json.loads(path.read_text()), SHAPES[name]) == [], path
+
+
+def test_each_method_is_compared_with_its_baseline_on_the_index_and_the_model_card(study_dir):
+    """Issue 21: the post-processed seeds against the seeds they were made from (paired), each mitigation against
+    the configuration with its settings and no method; the baseline's side is its seed aggregate."""
+    results = study_dir / "results"
+    post = json.loads(
+        (results / "comparisons/gender_seeds__post_threshold_optimizer_equalized_odds/test.json").read_text()
+    )
+    aggregate = json.loads((results / "seeds/gender_seeds/test.json").read_text())
+    assert post["baseline"] == "gender_seeds" and post["pairing"] == "paired"
+    accuracy = post["targets"]["gender"]["overall"]["accuracy"]
+    assert accuracy["baseline"] == pytest.approx(aggregate["gender"]["overall"]["accuracy"]["mean"])
+    for method in ("group_dro", "adversarial", "mmd"):
+        mitigated = json.loads((results / f"comparisons/gender_mitigation__mit{method}/test.json").read_text())
+        assert mitigated["baseline_runs"] == ["gender_seeds__seed0", "gender_seeds__seed1"]
+        assert mitigated["pairing"] == "independent" and mitigated["retraining_covered"]
+    index = (results / "report/index.html").read_text()
+    assert index.index('id="comparisons"') < index.index('id="tradeoff"')
+    assert "gender_seeds__post_threshold_optimizer_equalized_odds minus gender_seeds: gender on test" in index
+    page = (results / "report/runs/gender_seeds__seed1__post_threshold_optimizer_equalized_odds.html").read_text()
+    assert "Compared with its baseline" in page and "[test] compared with gender_seeds" in page
 
 
 def test_two_seeds_are_two_runs_and_one_aggregate_whose_values_are_each_seeds_own(study_dir):

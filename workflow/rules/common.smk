@@ -11,7 +11,13 @@ from faceaudit.evaluation.ordinal import ordinal_targets
 from faceaudit.study import kinds
 
 # Every result file's path pattern, by name (the rule files build their outputs from these).
-from faceaudit.study.result_files import dataset_pattern, run_pattern, seed_aggregate_pattern, sequence_path
+from faceaudit.study.result_files import (
+    comparison_pattern,
+    dataset_pattern,
+    run_pattern,
+    seed_aggregate_pattern,
+    sequence_path,
+)
 from faceaudit.study.validation import validate_config
 
 # snakemake.utils.validate (defaults filled in), with a short message naming the key instead of the schema dump.
@@ -32,6 +38,9 @@ EVALUATED_RUNS = RUNS | DERIVED_RUNS | AUDITED_RUNS
 # Configurations trained with several seeds: {configuration: [its runs in seed order]}, aggregated across seeds; the
 # derived runs of seeds are seeds of a derived configuration (`<configuration>__post_<name>`).
 SEED_CONFIGURATIONS = study.seed_configurations(EVALUATED_RUNS)
+# Each configuration that applies a fairness method, against its baseline: {configuration: {baseline, runs,
+# baseline_runs, paired, eval_sets, how}} (faceaudit/study/comparisons.py).
+COMPARISONS = study.study_comparisons(config, RUNS | DERIVED_RUNS)
 
 
 def names_pattern(names):
@@ -148,6 +157,7 @@ def evaluation_settings(run_name, eval_set):
     dataset = config["datasets"][eval_dataset]
     own_dataset = config["datasets"][run["dataset"]]
     experiment = config["experiments"][run["experiment"]]
+    carried = labels.carried_labels(dataset["labels"], dataset["sensitive_attributes"], run["targets"])
     return {
         "targets": run["targets"],
         # Another dataset's true labels mapped onto the run's classes (none for the run's own dataset).
@@ -170,12 +180,11 @@ def evaluation_settings(run_name, eval_set):
             "bootstrap_resamples", "seed", "min_group_size", "min_positives", "multiple_comparisons"
         ),
         "calibration_audit": audit_settings("bootstrap_resamples", "seed", "calibration_bins"),
-        # What the predictions file holds besides the targets' predictions: the sensitive attributes and every
-        # target's true label, each with its classes (or "numeric"); the subgroup search scans them.
-        "scanned_attributes": {
-            **{name: dataset["labels"][name] for name in dataset["sensitive_attributes"]},
-            **run["targets"],
-        },
+        # What the predictions file holds besides the targets' predictions: the sensitive attributes, the numeric
+        # labels (e.g. age in years) and every target's true label, each with its classes (or "numeric"); the
+        # subgroup search scans them.
+        "carried_labels": list(carried),
+        "scanned_attributes": {**carried, **run["targets"]},
         "subgroup_search": {key: value for key, value in config["audit"].items() if key.startswith("subgroup")},
     }
 

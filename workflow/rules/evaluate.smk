@@ -39,6 +39,26 @@ def get_seed_predictions(wildcards):
     ]
 
 
+def get_comparison(wildcards):
+    return study_name(COMPARISONS, wildcards.configuration, "compared configuration")
+
+
+def get_comparison_predictions(wildcards):
+    """Both sides' predictions of the eval set, each side in the order of its runs (the rule's `comparison` param)."""
+    comparison = get_comparison(wildcards)
+    return {
+        side: [rules.audit.input.predictions.format(run=name, eval_set=wildcards.eval_set) for name in comparison[side]]
+        for side in ("runs", "baseline_runs")
+    }
+
+
+def get_comparison_evaluation_setting(*keys):
+    setting = get_evaluation_setting(*keys)
+    return lambda wildcards: setting(
+        types.SimpleNamespace(run=get_comparison(wildcards)["runs"][0], eval_set=wildcards.eval_set)
+    )
+
+
 def get_seed_evaluation_setting(*keys):
     setting = get_evaluation_setting(*keys)
     return lambda wildcards: setting(seed_wildcards(wildcards))
@@ -57,7 +77,7 @@ rule predict:
         run=run_names("trained"),
     params:
         evaluation=get_evaluation_setting(
-            "targets", "sensitive_attributes", "label_maps", "label_maps_key", "gallery", "gradcam"
+            "targets", "sensitive_attributes", "carried_labels", "label_maps", "label_maps_key", "gallery", "gradcam"
         ),
     script:
         "../scripts/predict.py"
@@ -111,3 +131,26 @@ rule aggregate_seeds:
         ),
     script:
         "../scripts/aggregate_seeds.py"
+
+
+# A configuration minus its baseline (faceaudit.evaluation.comparisons): every metric, group rate and gap's change,
+# with intervals over both sides' seeds and the shared rows, adjusted tests, and per group levelling up or down.
+rule compare:
+    input:
+        unpack(get_comparison_predictions),
+    output:
+        comparison=comparison_pattern(),
+    log:
+        "logs/compare/{configuration}/{eval_set}.log",
+    params:
+        comparison=get_comparison,
+        evaluation=get_comparison_evaluation_setting(
+            "targets",
+            "positive_classes",
+            "sensitive_attributes",
+            "intersections",
+            "privileged_groups",
+            "audit",
+        ),
+    script:
+        "../scripts/compare.py"

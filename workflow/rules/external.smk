@@ -76,7 +76,9 @@ rule predict_external:
         run=run_names("external"),
     params:
         run=get_audited_run,
-        evaluation=get_evaluation_setting("targets", "sensitive_attributes", "label_maps", "label_maps_key", "gallery"),
+        evaluation=get_evaluation_setting(
+            "targets", "sensitive_attributes", "carried_labels", "label_maps", "label_maps_key", "gallery"
+        ),
     script:
         "../scripts/predict_external.py"
 
@@ -95,6 +97,6 @@ rule import_predictions:
     params:
         run=get_audited_run,
         split=get_eval_split,
-        evaluation=get_evaluation_setting("targets", "sensitive_attributes", "label_maps", "label_maps_key"),
+        evaluation=get_evaluation_setting("targets", "carried_labels", "label_maps", "label_maps_key"),
     script:
         "../scripts/import_predictions.py"

@@ -22,6 +22,7 @@ def get_report_inputs(wildcards):
         datasets_in_report(),
         SEED_CONFIGURATIONS,
         sequence=config["sequence_comparison"]["enabled"],
+        comparisons=COMPARISONS,
     )
     return {"results": report_inputs(files)}
 
@@ -44,6 +45,7 @@ rule report_settings:
         vae_runs=VAE_RUNS,
         # The configurations trained with several seeds and the datasets in the report (get_report_inputs).
         seed_configurations=SEED_CONFIGURATIONS,
+        comparisons=COMPARISONS,
         datasets=datasets_in_report(),
         config=config,
         # The config as the user wrote it (the config files in the order Snakemake read them, then --config), for

@@ -22,7 +22,7 @@ imported = import_predictions(
     rows,
     run["imported"] | {"config_key": f"experiments.{run['experiment']}.imported"},
     evaluation["targets"],
-    evaluation["sensitive_attributes"],
+    evaluation["carried_labels"],
     snakemake.params.split,
 )
 print(json.dumps(imported.summary, indent=2))

@@ -16,7 +16,7 @@ split = (snakemake.input.images, snakemake.input.rows)
 # Another dataset's true labels in the run's classes; rows a map refuses or leaves out are written down, not audited.
 images, rows, rejects = read_eval_set(*split, snakemake.wildcards.eval_set, evaluation)
 model = keras.models.load_model(snakemake.input.model)
-predictions = predict_eval_set(model, images, rows, evaluation["targets"], evaluation["sensitive_attributes"])
+predictions = predict_eval_set(model, images, rows, evaluation["targets"], evaluation["carried_labels"])
 predictions.to_csv(snakemake.output.predictions, index=False)
 rejects.to_csv(snakemake.output.rejects, index=False)
 # The faces behind the numbers, with Grad-CAM heatmaps where the model is convolutional.

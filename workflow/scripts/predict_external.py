@@ -18,7 +18,7 @@ predictions = predict_external(
     rows,
     {"image": {"size": run["image_size"], "color": run["color"]}, "external": run["external"]},
     evaluation["targets"],
-    evaluation["sensitive_attributes"],
+    evaluation["carried_labels"],
     key=f"experiments.{run['experiment']}",
 )
 predictions.to_csv(snakemake.output.predictions, index=False)

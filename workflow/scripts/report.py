@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from faceaudit.report import report_files, write_report
+from faceaudit.report.comparisons import comparisons_section
 from faceaudit.report.environment import describe_environment
 from faceaudit.report.seeds import seeds_section
 from faceaudit.study.result_files import check_declared
@@ -19,6 +20,7 @@ files = report_files(
     settings["datasets"],
     settings["seed_configurations"],
     sequence=settings["config"]["sequence_comparison"]["enabled"],
+    comparisons=settings["comparisons"],
 )
 check_declared(files, snakemake.input)
 write_report(
@@ -30,4 +32,5 @@ write_report(
     vae_runs=settings["vae_runs"],
     user_config=settings["user_config"],
     seeds=seeds_section(files["seeds"], settings["seed_configurations"], settings["runs"]),
+    comparisons=comparisons_section(files["comparisons"]),
 )

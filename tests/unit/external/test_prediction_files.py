@@ -214,3 +214,16 @@ def test_missing_columns_are_named_with_the_columns_the_file_has(tmp_path):
         run_import(tmp_path / "p.csv", rows)
     with pytest.raises(ValueError, match=r"no column \['image'\] \(named by imported.id_column\)"):
         run_import(tmp_path / "p.csv", rows, id_column="image")
+
+
+def test_the_carried_labels_come_from_the_split_rows_numeric_ones_included(tmp_path):
+    """Issue 21: a numeric label (age in years) that is no target is carried too, for the subgroup search's bins."""
+    rows = split_rows()
+    gender = {"gender": TARGETS["gender"]}
+    table = faceaudit_predictions(rows)[["path", "gender_pred"]]
+    table.to_csv(tmp_path / "gender.csv", index=False)
+
+    imported = import_predictions(tmp_path / "gender.csv", rows, {}, gender, ["group", "age"], "test")
+
+    assert list(imported.predictions.columns)[-2:] == ["group", "age"]
+    assert imported.predictions["age"].tolist() == rows["age"].tolist()

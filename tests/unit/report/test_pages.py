@@ -557,3 +557,15 @@ def test_calibration_thresholds_and_worst_subgroups_are_shown(audited):
     subgroups = page[page.index("<h3>Worst subgroups") :]
     assert '<td>1</td><td class="name">group = C</td><td>14</td><td>7</td><td>0.500</td><td>0.175</td>' in subgroups
     assert f"<td>{worst['score']:.3f}</td>" in subgroups
+    # Held against chance: beyond it, so highlighted as a finding, with the null's 95th percentile and adjusted p.
+    found = audited["subgroups"]["targets"]["gender"]
+    assert worst["beyond_chance"] and worst["adjusted_p_value"] < 0.05
+    assert '<tr class="flagged"><td>1</td><td class="name">group = C</td>' in subgroups
+    chance = [
+        f"{found['null_95th_percentile']:.3f}",
+        p_value_text(worst["p_value"]),
+        p_value_text(worst["adjusted_p_value"]),
+    ]
+    assert f"<td>{worst['score']:.3f}</td><td>{'</td><td>'.join(chance)}</td>" in subgroups
+    assert "gender: 1 of 1 subgroup beyond chance (Holm-adjusted p below 0.05)" in subgroups
+    assert audited["subgroups"]["null_method"] in subgroups.replace("&#39;", "'")
