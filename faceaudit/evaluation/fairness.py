@@ -68,7 +68,7 @@ from faceaudit.evaluation.metrics import (
     require_columns,
     safe_ratio,
 )
-from faceaudit.evaluation.multiplicity import ALPHA, adjust_family
+from faceaudit.evaluation.multiplicity import ALPHA, adjust_family_once
 from faceaudit.evaluation.ordinal import ordinal_group_blocks
 from faceaudit.evaluation.power import minimum_detectable_difference
 from faceaudit.evaluation.settings import DEFAULT_SETTINGS, AuditSettings
@@ -151,12 +151,47 @@ def add_ordinal_blocks(audit: dict, table: pd.DataFrame, target: str, classes, c
 
 
 def with_adjusted_family(audit: dict, method: str) -> dict:
-    """One target's audit with all its p-values adjusted as one family; each attribute says the family's size."""
+    """One target's audit with all its p-values adjusted as one family, each question counted once (a repeat takes
+    its twin's verdict and names it: repeated_tests); each attribute says the family's size."""
     attributes = {name: values for name, values in audit.items() if name != "skipped_attributes"}
-    family_size = adjust_family(attributes, method)
+    family_size = adjust_family_once(attributes, repeated_tests(attributes), method)
     for values in attributes.values():
         values["multiple_comparisons"] = {"method": method, "family_size": family_size, "alpha": ALPHA}
     return audit
+
+
+def repeated_tests(attributes: dict) -> list[tuple]:
+    """Tests that ask an earlier test's question, as multiplicity.adjust_family_once takes them: with two groups,
+    the second group against the rest is the first against the rest with its sign turned (per gap, aif360 metric and
+    class); all other groups against the privileged group P is P against the rest, likewise."""
+    repeats = []
+    for attribute, audit in attributes.items():
+        groups = list(audit.get("groups", {}))
+        if len(groups) == 2:
+            first, second = groups
+            blocks = [audit.get("accuracy_vs_rest", {}), audit.get("mae_vs_rest", {}), audit.get("vs_rest", {})]
+            blocks += [gaps["tpr_vs_rest"] for gaps in audit.get("class_tpr_gaps", {}).values()]
+            for block in blocks:
+                if first in block and second in block:
+                    repeats += twins(block[second], block[first], f"{attribute}: {first} against the rest")
+        privileged = audit.get("privileged") or {}
+        twin = audit.get("vs_rest", {}).get(privileged.get("privileged_group"))
+        if twin is not None:
+            repeats += twins(privileged, twin, f"{attribute}: {privileged['privileged_group']} against the rest")
+    return repeats
+
+
+def twins(repeat: dict, original: dict, name: str) -> list[tuple]:
+    """(repeat, metric, original, metric, name) of each p-value both have (metric None for a single p-value)."""
+    if isinstance(repeat.get("p_value"), dict):
+        return [
+            (repeat, metric, original, metric, f"{name}, {metric}")
+            for metric, p_value in repeat["p_value"].items()
+            if p_value is not None and (original.get("p_value") or {}).get(metric) is not None
+        ]
+    if repeat.get("p_value") is not None and original.get("p_value") is not None:
+        return [(repeat, None, original, None, name)]
+    return []
 
 
 def with_intersections(predictions: pd.DataFrame, intersections: list[list[str]]) -> pd.DataFrame:

@@ -96,16 +96,37 @@ def same_tests(changes: dict[tuple, np.ndarray]) -> dict[tuple, tuple]:
 
 
 def adjust_without_repeats(audit: dict, repeated: dict[tuple, tuple], method: str, find) -> int:
+    """adjust_family over the tests that are asked once (`repeated`: {path: path of the test it repeats}, paths of
+    holders with one p-value each; `find(audit, path)` is the holder)."""
+    repeats = [
+        (find(audit, path), None, find(audit, original), None, " / ".join(original))
+        for path, original in repeated.items()
+    ]
+    return adjust_family_once(audit, repeats, method)
+
+
+def adjust_family_once(audit: dict, repeats: list[tuple], method: str) -> int:
     """adjust_family over the tests that are asked once; each repeat then takes the adjusted p-value and verdict of
-    the test it repeats, and names it (`same_test_as`). `find(audit, path)` is the holder of a statistic's p-value."""
-    held = {path: find(audit, path)["p_value"] for path in repeated}
-    for path in repeated:
-        find(audit, path)["p_value"] = None
+    the test it repeats, and names it (`same_test_as`). `repeats`: (holder, metric, twin holder, twin metric, twin's
+    name), metric None where the holder's p_value is one number, else the key of its dict of p-values."""
+    held = [slot_value(holder, "p_value", metric) for holder, metric, *_ in repeats]
+    for holder, metric, *_ in repeats:
+        set_slot(holder, "p_value", metric, None)
     family_size = adjust_family(audit, method)
-    for path, original in repeated.items():
-        holder, twin = find(audit, path), find(audit, original)
-        holder["p_value"] = held[path]
-        holder["adjusted_p_value"] = twin["adjusted_p_value"]
-        holder["distinguishable_from_zero"] = twin["distinguishable_from_zero"]
-        holder["same_test_as"] = " / ".join(original)
+    for (holder, metric, twin, twin_metric, name), p_value in zip(repeats, held):
+        set_slot(holder, "p_value", metric, p_value)
+        for key in ("adjusted_p_value", "distinguishable_from_zero"):
+            set_slot(holder, key, metric, slot_value(twin, key, twin_metric))
+        set_slot(holder, "same_test_as", metric, name)
     return family_size
+
+
+def slot_value(holder: dict, key: str, metric: str | None):
+    return holder.get(key) if metric is None else (holder.get(key) or {}).get(metric)
+
+
+def set_slot(holder: dict, key: str, metric: str | None, value) -> None:
+    if metric is None:
+        holder[key] = value
+    else:
+        holder.setdefault(key, {})[metric] = value

@@ -4,12 +4,16 @@ learning-rate x batch-size table per grid. The page sorts and filters them in th
 
 # A column: (key in the row, header, kind of cell, which value is best: "high", "low", "near_one" or None).
 # Metric cells are keyed <eval set>.<target>.<key> so that tests and readers can check them against the JSON files.
+# The largest gap between the best and the worst group is not marked best or worst: it is never zero, also where
+# groups do not differ (the largest of several noisy values), and no test stands behind it; the column of gaps
+# distinguishable after adjustment is the finding.
 CLASSIFIER_COLUMNS = [
     ("accuracy", "accuracy", "metric", "high"),
     ("balanced_accuracy", "balanced accuracy", "metric", "high"),
     ("f1", "F1", "metric", "high"),
     ("auc", "AUC", "metric", "high"),
-    ("accuracy_gap", "largest group accuracy gap", "metric", "low"),
+    ("adjusted_flags", "gaps distinguishable after adjustment", "text", None),
+    ("accuracy_gap", "largest group accuracy gap", "metric", None),
     ("gap_interval", "gap 95% CI", "interval", None),
     ("gap_attribute", "gap attribute", "text", None),
     ("disparate_impact_min", "lowest disparate impact, group vs rest", "metric", "near_one"),
@@ -21,7 +25,8 @@ CLASSIFIER_COLUMNS = [
 REGRESSION_COLUMNS = [
     ("mae", "MAE", "metric", "low"),
     ("rmse", "RMSE", "metric", "low"),
-    ("mae_spread", "group MAE spread", "metric", "low"),
+    ("adjusted_flags", "gaps distinguishable after adjustment", "text", None),
+    ("mae_spread", "group MAE spread", "metric", None),
     ("gap_interval", "spread 95% CI", "interval", None),
     ("gap_attribute", "spread attribute", "text", None),
     ("training_seconds", "training s", "seconds", None),
@@ -81,6 +86,32 @@ def privileged_disparate_impact(fairness: dict) -> tuple:
     return None, "; ".join(absent) or "none configured"
 
 
+def flagged_tests(node, path=()) -> list[tuple[str, bool]]:
+    """(name, distinguishable) of every gap of a target's fairness audit tested against zero (adjusted)."""
+    found = []
+    if isinstance(node, dict):
+        verdict = node.get("distinguishable_from_zero")
+        if isinstance(verdict, dict):
+            found += [(" ".join((*path, metric)), flag) for metric, flag in verdict.items() if flag is not None]
+        elif verdict is not None:
+            found.append((" ".join(path), verdict))
+        for key, value in node.items():
+            if key != "distinguishable_from_zero":
+                found += flagged_tests(value, (*path, key))
+    return found
+
+
+def adjusted_flags(fairness: dict) -> str:
+    """E.g. "2 of 18: group accuracy_vs_rest C; ..." or "none of 18"."""
+    tests = flagged_tests(fairness)
+    flagged = [name for name, flag in tests if flag]
+    if not tests:
+        return "not tested"
+    if not flagged:
+        return f"none of {len(tests)}"
+    return f"{len(flagged)} of {len(tests)}: " + "; ".join(flagged)
+
+
 def target_name(target: str, metrics: dict) -> str:
     """The target, with the positive class that F1 and disparate impact count for a binary target."""
     positive = metrics.get("positive_class")
@@ -108,6 +139,7 @@ def overview_row(name: str, run: dict, result: dict, eval_set: str, target: str)
         "mae_spread": gap if regression else None,
         "gap_interval": gap_interval,
         "gap_attribute": gap_attribute,
+        "adjusted_flags": adjusted_flags(fairness),
         "disparate_impact_min": impact,
         "impact_group": impact_group,
         "privileged_disparate_impact": privileged_impact,
@@ -145,7 +177,7 @@ def mark(value, best, worst) -> str | None:
 
 def overview_table(rows: list[dict], columns: list[tuple]) -> dict:
     """One group's rows (same dataset, target and eval set), each metric cell marked best or worst among them."""
-    marks = {key: extremes(rows, key, better) for key, _, kind, better in columns if kind == "metric"}
+    marks = {key: extremes(rows, key, better) if better else (None, None) for key, _, kind, better in columns}
     table = []
     for row in rows:
         cells = [

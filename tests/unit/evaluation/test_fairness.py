@@ -483,10 +483,19 @@ def test_every_tested_gap_has_raw_and_adjusted_p_values_and_the_family_size():
         for method in ("holm", "bh", "none")
     }
     holm = by_method["holm"]
-    # group: 3 accuracy + 3 x 3 aif360 differences vs rest + 3 vs privileged A; band: 2 + 6; group+band: groups of 25,
-    # all below 30, so nothing.
-    assert holm["group"]["multiple_comparisons"] == {"method": "holm", "family_size": 15 + 8, "alpha": 0.05}
-    assert holm["band"]["multiple_comparisons"]["family_size"] == 23
+    # Each question once: group: 3 accuracy + 3 x 3 aif360 differences vs rest (the 3 against privileged A are A
+    # against the rest, sign turned); band, two groups: y against the rest is x's, so 1 + 3; group+band: groups of
+    # 25, all below 30, so nothing.
+    assert holm["group"]["multiple_comparisons"] == {"method": "holm", "family_size": 12 + 4, "alpha": 0.05}
+    assert holm["band"]["multiple_comparisons"]["family_size"] == 16
+    privileged, twin = holm["group"]["privileged"], holm["group"]["vs_rest"]["A"]
+    for metric in ("statistical_parity_difference", "equal_opportunity_difference", "average_odds_difference"):
+        assert privileged["same_test_as"][metric] == f"group: A against the rest, {metric}"
+        assert privileged["p_value"][metric] == pytest.approx(twin["p_value"][metric])
+        assert privileged["adjusted_p_value"][metric] == twin["adjusted_p_value"][metric]
+    y, x = holm["band"]["accuracy_vs_rest"]["y"], holm["band"]["accuracy_vs_rest"]["x"]
+    assert y["same_test_as"] == "band: x against the rest" and y["adjusted_p_value"] == x["adjusted_p_value"]
+    assert y["difference"] == pytest.approx(-x["difference"])
     assert holm["group+band"]["accuracy_vs_rest"]["A+x"]["p_value"] is None
     raw = holm["group"]["accuracy_vs_rest"]["B"]["p_value"]
     adjusted = {

@@ -19,17 +19,23 @@ def test_rows_of_cells_grey_insufficient_data_flag_rows_and_escape_every_text():
     rows = TEMPLATES.from_string('{% import "macros.html" as m %}{{ m.cells_rows(rows, names, "flagged") }}').render(
         names=["comparison", "measure"],
         rows=[
-            {"comparison": "A <b>", "measure": "accuracy", "flagged": True, "cells": [{"text": "0.5", "reason": None}]},
+            {
+                "comparison": "A <b>",
+                "measure": "accuracy",
+                "flagged": True,
+                "cells": [{"text": "0.5", "reason": None, "secondary": "[0.400, 0.600]"}],
+            },
             {
                 "comparison": "B",
                 "measure": "TPR",
                 "flagged": False,
-                "cells": [{"text": "insufficient data", "reason": 'only 3 rows < 30 "min"'}],
+                "cells": [{"text": "insufficient data", "reason": 'only 3 rows < 30 "min"', "secondary": None}],
             },
         ],
     )
     assert rows == (
-        '<tr class="flagged"><td class="name">A &lt;b&gt;</td><td class="name">accuracy</td><td>0.5</td></tr>\n'
+        '<tr class="flagged"><td class="name">A &lt;b&gt;</td><td class="name">accuracy</td>'
+        '<td>0.5 <span class="secondary">[0.400, 0.600]</span></td></tr>\n'
         '<tr><td class="name">B</td><td class="name">TPR</td>'
         '<td class="insufficient" title="only 3 rows &lt; 30 &#34;min&#34;">insufficient data</td></tr>\n'
     )
