@@ -37,6 +37,10 @@ from faceaudit.labels import intersection_name, positive_class_of
 
 BINNINGS = ("equal_width", "equal_mass")
 SKIPPED_NUMERIC_TARGET = "a numeric target has no class scores to calibrate"
+SKIPPED_DECISIONS = (
+    "every score is 0 or 1: these are decisions (e.g. a post-processing method that outputs decisions, or imported "
+    "hard labels), not probabilities, so calibration does not apply"
+)
 
 
 def audit_calibration(
@@ -102,8 +106,15 @@ def confidence_and_outcome(
     return scores.max(axis=1), (scores.argmax(axis=1) == true_indices).astype(float), description
 
 
+def only_decisions(scores: np.ndarray) -> bool:
+    """True where every score is exactly 0 or 1: decisions, whose "calibration" would only restate the error rate."""
+    return bool(np.all((scores == 0) | (scores == 1)))
+
+
 def calibrate_target(table, target, classes, attributes, positive_classes, bins, counts) -> dict:
     confidence, outcome, description = confidence_and_outcome(table, target, classes, positive_classes)
+    if only_decisions(class_score_matrix(table, target, len(classes))):
+        return {"kind": description["kind"], "skipped": SKIPPED_DECISIONS}
     calibration = Calibration(confidence, outcome, bins, counts)
     result = {**description, "bins": bins, "overall": calibration.of_group(np.ones(len(table), dtype=bool))[0]}
     result["attributes"], result["skipped_attributes"] = {}, {}

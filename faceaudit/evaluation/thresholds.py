@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from faceaudit.evaluation.calibration import class_score_matrix
+from faceaudit.evaluation.calibration import class_score_matrix, only_decisions
 from faceaudit.evaluation.fairness import SKIPPED_TARGET_ITSELF, group_column, with_intersections
 from faceaudit.evaluation.metrics import finite_or_none, is_regression, label_indices
 from faceaudit.labels import intersection_name, positive_class_of
@@ -56,6 +56,8 @@ def skipped_reason(classes) -> str:
 
 
 def threshold_target(table, target, classes, attributes, positive_classes, thresholds) -> dict:
+    if only_decisions(class_score_matrix(table, target, len(classes))):
+        return {"skipped": "every score is 0 or 1: these are decisions already, no threshold moves them"}
     positive_class = positive_class_of(target, classes, positive_classes)
     positive_index = classes.index(positive_class)
     true_indices, _ = label_indices(table, target, classes)

@@ -174,6 +174,7 @@ def gap_rows(audit: dict, seed_runs: list[str]) -> list[dict]:
                     "p_value": summary.get("p_value"),
                     "adjusted_p_value": summary.get("adjusted_p_value"),
                     "flagged": bool(summary.get("distinguishable_from_zero")),
+                    "same_test_as": summary.get("same_test_as"),
                 }
                 rows.append(row)
     return rows

@@ -194,6 +194,9 @@ def comparison(key: tuple, points: list[dict]) -> dict:
             }
             for point, on_front in zip(shown, front)
         ]
+        if len({point["seeds"] > 1 for point in shown}) > 1:  # one runs beside means of seeds: say which is which
+            for row in rows:
+                row["pareto"] = row["pareto"] and ("yes (one run)" if row["seeds"] == 1 else "yes (mean of seeds)")
         panels.append({"gap": gap_label, "rows": rows, "figure": tradeoff_figure(shown, gap, gap_label, front, title)})
     return {"title": title, "points": points, "panels": panels}
 
@@ -208,16 +211,20 @@ def tradeoff_figure(points: list[dict], gap: str, gap_label: str, front: list[bo
         chosen = [point for point in points if point["kind"] == kind]
         x = np.array([point["accuracy"]["value"] for point in chosen], dtype=float)
         y = np.array([point["gaps"][gap]["value"] for point in chosen], dtype=float)
-        axes.errorbar(
-            x,
-            y,
-            xerr=error_bars(x, [point["accuracy"]["ci"] for point in chosen]),
-            yerr=error_bars(y, [point["gaps"][gap]["ci"] for point in chosen]),
-            fmt="o",
-            color=f"C{kind_index}",
-            capsize=2,
-            label=kind,
-        )
+        single = np.array([point["seeds"] == 1 for point in chosen])
+        for runs, marker, fill in ((~single, "o", "full"), (single, "D", "none")):  # one run: a hollow diamond
+            if runs.any():
+                axes.errorbar(
+                    x[runs],
+                    y[runs],
+                    xerr=error_bars(x[runs], [point["accuracy"]["ci"] for point, one in zip(chosen, runs) if one]),
+                    yerr=error_bars(y[runs], [point["gaps"][gap]["ci"] for point, one in zip(chosen, runs) if one]),
+                    fmt=marker,
+                    fillstyle=fill,
+                    color=f"C{kind_index}",
+                    capsize=2,
+                    label=f"{kind} ({'one run' if marker == 'D' else 'mean of seeds'})",
+                )
         seeds = [
             (seed_x, seed_y)
             for point in chosen

@@ -167,7 +167,8 @@ def test_without_bias_few_families_flag_anything_after_adjustment():
     families_with_a_flag, families_with_a_raw_p_below_5_percent = 0, 0
     for seed in range(REPETITIONS):
         audit = drawn_audit(drawn_predictions(seed), seed)
-        assert audit["group"]["multiple_comparisons"]["family_size"] == 47
+        # 47 tests, 7 of them repeats (A vs privileged = A vs rest; band y vs rest = x vs rest): 40 questions
+        assert audit["group"]["multiple_comparisons"]["family_size"] == 40
         families_with_a_flag += bool(flagged(audit))
         families_with_a_raw_p_below_5_percent += min(raw_p_values(audit)) < 0.05
     print(

@@ -10,7 +10,7 @@ import pytest
 from conftest import SCHEMA
 from PIL import Image
 
-from faceaudit.evaluation.calibration import SKIPPED_NUMERIC_TARGET, audit_calibration
+from faceaudit.evaluation.calibration import SKIPPED_DECISIONS, SKIPPED_NUMERIC_TARGET, audit_calibration
 from faceaudit.evaluation.calibration_plots import plot_calibration
 from faceaudit.evaluation.fairness import SKIPPED_TARGET_ITSELF
 from faceaudit.evaluation.settings import AuditSettings
@@ -250,3 +250,19 @@ def test_calibration_bins_default_to_ten_and_are_bounded_by_the_schema():
         with pytest.raises(ConfigError, match="calibration_bins"):
             validate_config({**copy.deepcopy(STUDY), "audit": {"calibration_bins": bins}}, SCHEMA)
     validate_config({**copy.deepcopy(STUDY), "audit": {"calibration_bins": 50}}, SCHEMA)
+
+
+def test_decisions_of_zero_and_one_are_not_calibrated_nor_thresholded_and_say_why():
+    """Issue 21: a post-processed run that outputs decisions showed an ECE of 0.17 (its error rate, restated)."""
+    decisions = (np.random.default_rng(3).uniform(size=400) < 0.5).astype(float)
+    table = binary_table(0.5, decisions, groups=np.repeat(["A", "B"], 200))
+    calibration = audit_calibration(table, GENDER, ["group"], POSITIVE, settings=AuditSettings(resamples=0))
+    thresholds = audit_thresholds(table, GENDER, ["group"], POSITIVE)
+
+    assert calibration["gender"] == {"kind": "binary", "skipped": SKIPPED_DECISIONS}
+    assert "decisions already" in thresholds["gender"]["skipped"]
+    scores = binary_table(0.5, np.clip(decisions, 0.01, 0.99), groups=np.repeat(["A", "B"], 200))
+    assert (
+        "overall"
+        in audit_calibration(scores, GENDER, ["group"], POSITIVE, settings=AuditSettings(resamples=0))["gender"]
+    )

@@ -71,3 +71,30 @@ def test_the_section_puts_every_run_on_one_figure_per_gap_and_names_the_decision
     assert rows["plain"]["pareto"] and rows["weighted"]["pareto"] and not rows["plain__post_eq_odds"]["pareto"]
     page = render("tradeoff.html", {"tradeoff": section})
     assert page.count("<img") == 3 and "the group must be known at prediction time" in page
+
+
+def summary(mean: float) -> dict:
+    return {"mean": mean, "ci": [mean - 0.02, mean + 0.02], "per_seed": {"w__seed0": mean - 0.01, "w__seed1": mean}}
+
+
+def test_a_run_trained_once_on_a_front_with_means_of_seeds_is_marked_as_one_run():
+    """Issue 21: a single run's place includes its seed's luck; a mean of seeds' does not."""
+    spec = {"dataset": "faces", "eval_sets": ["test"], "targets": {"gender": ["Female", "Male"]}}
+    runs = {
+        "plain": spec | {"training": {"loss_weighting": {"method": "none"}}},
+        **{f"w__seed{seed}": spec | {"training": {"loss_weighting": {"method": "group"}}} for seed in range(2)},
+    }
+    results = {name: run_result(0.9, 0.2, -0.15) for name in runs}
+    aggregate = {
+        "gender": {
+            "overall": {"accuracy": summary(0.86)},
+            "attributes": {"group": {"accuracy_gap": summary(0.05), "privileged": {}}},
+        }
+    }
+    seeds = {"aggregates": {"w": {"test": aggregate}}}
+    section = tradeoff_section(runs, results, seeds, {"w": ["w__seed0", "w__seed1"]})
+
+    rows = {row["label"]: row for row in section["sections"][0]["panels"][0]["rows"]}
+    assert rows["plain"]["pareto"] == "yes (one run)" and rows["w"]["pareto"] == "yes (mean of seeds)"
+    page = render("tradeoff.html", {"tradeoff": section})
+    assert "yes (one run)" in page and "hollow" in page
