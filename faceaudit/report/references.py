@@ -1,5 +1,8 @@
 """Published reference numbers (a dataset's `published_results`) beside the study's own: in the data section as the
-sources state them, and on a run page with the run's value of the same metric where it has one."""
+sources state them, and on a run page with the run's value of the same quantity where it has one. A comparison
+metric is set beside the run's only where the entry states its population (`compared_with`: the rest, or one
+reference group on the two groups' rows), and the run's value is computed for that same population from its group
+rates; a published "Others vs White" is never set beside the run's "all non-White vs White"."""
 
 from faceaudit.report.render import number
 
@@ -8,6 +11,10 @@ AIF360_METRICS = (
     "statistical_parity_difference",
     "equal_opportunity_difference",
     "average_odds_difference",
+)
+UNSTATED_POPULATION = (
+    "not compared: the source's comparison population is not stated (give `compared_with`: rest, or the reference "
+    "group)"
 )
 
 
@@ -27,12 +34,19 @@ def published_rows(published: list[dict]) -> list[dict]:
 
 
 def described(entry: dict) -> str:
-    """E.g. "accuracy of gender" or "disparate_impact of gender, race Others vs the privileged group"."""
+    """E.g. "accuracy of gender" or "disparate_impact of gender, race Others vs White (on their rows only)"."""
     text = entry["metric"] + (f" of {entry['target']}" if entry.get("target") else "")
     if entry.get("attribute"):
         text += f", {entry['attribute']}" + (f" {entry['group']}" if entry.get("group") else "")
     elif entry.get("group"):
         text += f", group {entry['group']}"
+    compared_with = entry.get("compared_with")
+    if compared_with == "rest":
+        text += " vs the rest (all other rows)"
+    elif compared_with:
+        text += f" vs {compared_with} (on the rows of the two groups only)"
+    elif entry["metric"] in AIF360_METRICS:
+        text += " (population not stated)"
     return text
 
 
@@ -44,12 +58,15 @@ def run_references(published: list[dict], run_targets, metrics: dict, fairness: 
         target = entry.get("target")
         if target is not None and target not in run_targets:
             continue
-        ours = [
-            f"{eval_set}: {number(value)}"
-            for eval_set in metrics
-            if (value := own_value(entry, metrics[eval_set], fairness[eval_set])) is not None
-        ]
-        rows.append(published_rows([entry])[0] | {"ours": "; ".join(ours) or "not measured here"})
+        if entry["metric"] in AIF360_METRICS and not entry.get("compared_with"):
+            ours = UNSTATED_POPULATION
+        else:
+            ours = "; ".join(
+                f"{eval_set}: {number(value)}"
+                for eval_set in metrics
+                if (value := own_value(entry, metrics[eval_set], fairness[eval_set])) is not None
+            )
+        rows.append(published_rows([entry])[0] | {"ours": ours or "not measured here"})
     return rows
 
 
@@ -66,8 +83,28 @@ def own_value(entry: dict, metrics: dict, fairness: dict):
     if not audit:
         return None
     if metric in AIF360_METRICS:
-        privileged = audit.get("privileged", {})
-        if "privileged_group" in privileged and privileged.get(metric) is not None:
-            return privileged[metric]
-        return audit.get("vs_rest", {}).get(group, {}).get(metric)
+        if entry["compared_with"] == "rest":
+            return audit.get("vs_rest", {}).get(group, {}).get(metric)
+        groups = audit["groups"]
+        return pairwise(metric, groups.get(group, {}), groups.get(entry["compared_with"], {}))
     return audit["groups"].get(group, {}).get(metric)
+
+
+def pairwise(metric: str, group: dict, reference: dict) -> float | None:
+    """aif360's metric of `group` (the unprivileged side) against `reference`, on the two groups' rows only, from
+    their selection rates, TPRs and FPRs; None where a rate is missing (too few rows) or a ratio undefined."""
+    rates = [(side.get("selection_rate"), side.get("tpr"), side.get("fpr")) for side in (group, reference)]
+    (selection, tpr, fpr), (reference_selection, reference_tpr, reference_fpr) = rates
+    values = {
+        "disparate_impact": (selection, reference_selection),
+        "statistical_parity_difference": (selection, reference_selection),
+        "equal_opportunity_difference": (tpr, reference_tpr),
+        "average_odds_difference": (tpr, reference_tpr, fpr, reference_fpr),
+    }[metric]
+    if any(value is None for value in values):
+        return None
+    if metric == "disparate_impact":
+        return selection / reference_selection if reference_selection else None
+    if metric == "average_odds_difference":
+        return ((fpr - reference_fpr) + (tpr - reference_tpr)) / 2
+    return values[0] - values[1]

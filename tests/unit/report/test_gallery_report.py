@@ -1,13 +1,14 @@
 """Run pages show the gallery's thumbnails, or none of them where the dataset's faces are off; published reference
 numbers appear in the data section and beside the run's own value."""
 
+import html
 import json
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
-from test_pages import GENDER, predictions_table, report_inputs, write_run
+from test_pages import GENDER, ODD_GROUP, predictions_table, report_inputs, write_run
 
 from faceaudit.evaluation.fairness import audit_fairness
 from faceaudit.evaluation.gallery import GallerySettings, build_gallery
@@ -28,6 +29,11 @@ PUBLISHED = [
         "split_caveat": "their own split",
     },
     {"source": "Another", "metric": "disparate_impact", "value": 0.83, "target": "gender", "attribute": "group"},
+    *(
+        {"source": f"Versus {other}", "metric": "disparate_impact", "value": 0.9, "target": "gender"}
+        | {"attribute": "group", "group": "A", "compared_with": other}
+        for other in (ODD_GROUP, "rest")
+    ),
     {"source": "About age", "metric": "accuracy", "value": 0.5, "target": "age"},
     {"source": "Third", "metric": "theil_index", "value": 0.11, "target": "gender", "attribute": "group", "group": "A"},
 ]
@@ -102,9 +108,17 @@ def test_published_numbers_stand_in_the_data_section_and_beside_the_runs_own(pag
         f'Table 2</td><td class="name">accuracy of gender</td><td>0.875</td><td class="name">test: {accuracy:.4f}'
         in references
     )
-    # The privileged comparison's disparate impact (group A is the privileged group of the run's audit).
-    impact = pages["audit"]["gender"]["group"]["privileged"]["disparate_impact"]
-    assert f'group</td><td>0.83</td><td class="name">test: {impact:.4f}</td>' in references
+    # Issue 21: a comparison whose population the source does not state is not set beside any number of the run;
+    # A against the other group on their rows is A's selection rate over the other's, A against the rest the audit's.
+    assert 'group (population not stated)</td><td>0.83</td><td class="name">not compared: ' in references
+    groups = pages["audit"]["gender"]["group"]["groups"]
+    against_other = groups["A"]["selection_rate"] / groups[ODD_GROUP]["selection_rate"]
+    assert (
+        f"A vs {html.escape(ODD_GROUP)} (on the rows of the two groups only)</td><td>0.9</td>"
+        f'<td class="name">test: {against_other:.4f}' in references
+    )
+    against_rest = pages["audit"]["gender"]["group"]["vs_rest"]["A"]["disparate_impact"]
+    assert f'A vs the rest (all other rows)</td><td>0.9</td><td class="name">test: {against_rest:.4f}' in references
     assert '<td>0.11</td><td class="name">not measured here</td>' in references
     assert "About age" not in references  # another target than the run's
 
