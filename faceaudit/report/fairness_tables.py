@@ -58,6 +58,7 @@ def fairness_context(fairness: dict, metrics: dict) -> list[dict]:
     contexts = []
     for target, by_attribute in fairness.items():
         positive_class = metrics[target].get("positive_class")
+        other_class = next((name for name in metrics[target].get("classes", []) if name != positive_class), None)
         family = family_of(by_attribute)
         contexts.append(
             {
@@ -71,7 +72,7 @@ def fairness_context(fairness: dict, metrics: dict) -> list[dict]:
                 "audits": [
                     regression_audit(attribute, audit)
                     if "mae_spread" in audit
-                    else classification_audit(attribute, audit, positive_class)
+                    else classification_audit(attribute, audit, positive_class, other_class)
                     for attribute, audit in audited_attributes(by_attribute)
                 ],
             }
@@ -94,7 +95,9 @@ def withheld_reason(scores: dict) -> str | None:
     return scores.get("insufficient_reason") if scores.get("insufficient_data") else None
 
 
-def classification_audit(attribute: str, audit: dict, positive_class: str | None) -> dict:
+def classification_audit(
+    attribute: str, audit: dict, positive_class: str | None, other_class: str | None = None
+) -> dict:
     columns = group_columns(audit, positive_class)
     binary = "tpr" in next(iter(audit["groups"].values()))
     comparisons = {f"{group} vs rest": scores for group, scores in audit.get("vs_rest", {}).items()}
@@ -116,8 +119,8 @@ def classification_audit(attribute: str, audit: dict, positive_class: str | None
         ],
         "excluded": excluded_lines(audit, positive_class),
         "tests": tests_table(audit, positive_class),
-        "versus_rest": comparison_table(comparisons, positive_class) if comparisons else None,
-        "privileged": privileged_table(privileged, positive_class),
+        "versus_rest": comparison_table(comparisons, positive_class, other_class) if comparisons else None,
+        "privileged": privileged_table(privileged, positive_class, other_class),
         "privileged_note": privileged_note(privileged),
         "class_gaps": class_gaps(audit["class_tpr_gaps"]) if "class_tpr_gaps" in audit else None,
     }
@@ -219,10 +222,10 @@ def test_row(comparison: str, measure: str, holder: dict, metric: str | None = N
     }
 
 
-def privileged_table(privileged: dict, positive_class: str | None) -> dict | None:
+def privileged_table(privileged: dict, positive_class: str | None, other_class: str | None = None) -> dict | None:
     if "disparate_impact" not in privileged:
         return None
-    return comparison_table({privileged_label(privileged["privileged_group"]): privileged}, positive_class)
+    return comparison_table({privileged_label(privileged["privileged_group"]): privileged}, positive_class, other_class)
 
 
 def privileged_note(privileged: dict) -> str | None:
@@ -271,13 +274,31 @@ def four_fifths_text(scores: dict) -> str:
     return "passes (0.8 to 1.25)" if rule == "passes" else rule
 
 
-def comparison_table(comparisons: dict, positive_class: str | None) -> dict:
-    """aif360's scores of each comparison of groups, each with its interval, and the four-fifths rule's verdict."""
+def comparison_table(comparisons: dict, positive_class: str | None, other_class: str | None = None) -> dict:
+    """aif360's scores of each comparison of groups, each with its interval, and the four-fifths rule's verdict; with
+    the other class of a binary target, its equal opportunity difference and four-fifths verdict beside them (which
+    class is "positive" is a choice, and a gap in the TPR of one class is a gap in the FPR of the other), and the
+    comparisons whose four-fifths verdict changes with that choice."""
+    other = (
+        []
+        if other_class is None
+        else [
+            of_positive(AIF360_NAMES["equal_opportunity_difference"], other_class),
+            of_positive("four-fifths rule", other_class),
+        ]
+    )
+    changed = [
+        label
+        for label, scores in comparisons.items()
+        if other_class is not None
+        and four_fifths_fails(scores.get("disparate_impact")) != four_fifths_fails(other_class_values(scores)[1])
+    ]
     return {
         "headers": [
             "comparison",
             *(of_positive(AIF360_NAMES[key], positive_class) for key in AIF360_METRICS),
-            "four-fifths rule",
+            of_positive("four-fifths rule", positive_class) if other_class else "four-fifths rule",
+            *other,
         ],
         "rows": [
             {
@@ -290,11 +311,46 @@ def comparison_table(comparisons: dict, positive_class: str | None) -> dict:
                         for key in AIF360_METRICS
                     ),
                     four_fifths_cell(scores),
+                    *(other_class_cells(scores) if other_class is not None else []),
                 ],
             }
             for label, scores in comparisons.items()
         ],
+        "changes_with_positive_class": (
+            f"The four-fifths verdict changes with the class counted as positive ({positive_class} or "
+            f"{other_class}) for: {', '.join(changed)}."
+            if changed
+            else None
+        ),
     }
+
+
+def other_class_values(scores: dict) -> tuple[float | None, float | None]:
+    """(equal opportunity difference, disparate impact) with the other class of a binary target positive, from the
+    positive class's: its TPR is 1 - FPR, so its EOD is minus the FPR difference (EOD - 2 AOD); its selection rates
+    are 1 - those of the positive class, recovered from DI and SPD."""
+    eod, aod = scores.get("equal_opportunity_difference"), scores.get("average_odds_difference")
+    impact, parity = scores.get("disparate_impact"), scores.get("statistical_parity_difference")
+    other_eod = None if eod is None or aod is None else eod - 2 * aod
+    if impact is None or parity is None:
+        return other_eod, None
+    if impact == 1 or parity == 0:
+        return other_eod, 1.0
+    reference = parity / (impact - 1)  # the other side's selection rate of the positive class
+    compared = impact * reference
+    return other_eod, (1 - compared) / (1 - reference) if reference < 1 else None
+
+
+def four_fifths_fails(impact: float | None) -> bool | None:
+    return None if impact is None else not 0.8 <= impact <= 1.25
+
+
+def other_class_cells(scores: dict) -> list[dict]:
+    if scores["disparate_impact"] is None and scores.get("insufficient_reason"):
+        return [insufficient_cell(scores["insufficient_reason"])] * 2
+    eod, impact = other_class_values(scores)
+    verdict = {None: "n/a", True: "fails", False: "passes"}[four_fifths_fails(impact)]
+    return [rate_cell(eod), text_cell(f"{verdict} (disparate impact {number(impact)})")]
 
 
 def four_fifths_cell(scores: dict) -> dict:
