@@ -94,7 +94,8 @@ def test_without_bias_the_gaps_are_compatible_with_zero(tmp_path):
 
 # The statistics of the audit on prediction tables drawn at known error rates: no model, so the truth is exact and
 # each family takes about a second. 1,200 rows: groups A, B, C (45%, 35%, 20%), an independent band x/y and their
-# intersection, A as the privileged group; 47 comparisons in all (every group is above 30 rows and 10 positives).
+# intersection, A as the privileged group; 47 comparisons in all, 40 questions (every group is above 30 rows and 10
+# positives).
 REPETITIONS = 20
 DRAWN_SHARES = {"A": 0.45, "B": 0.35, "C": 0.20}
 DRAWN_SETTINGS = AuditSettings(min_group_size=30, min_positives=10, multiple_comparisons="holm", resamples=300)
@@ -162,7 +163,7 @@ def raw_p_values(audit: dict) -> list[float]:
 
 def test_without_bias_few_families_flag_anything_after_adjustment():
     """Holm keeps the chance that a family flags anything at 5%: 1 of 20 expected, at most 2 accepted (with 5%,
-    3 or more of 20 happen 7.5% of the time); over 600 draws 20 families (3.3%) flagged something. Without
+    3 or more of 20 happen 7.5% of the time); over 600 draws 31 families (5.2%) flagged something. Without
     adjustment most families would flag something."""
     families_with_a_flag, families_with_a_raw_p_below_5_percent = 0, 0
     for seed in range(REPETITIONS):
@@ -200,7 +201,7 @@ def test_bias_injected_into_one_group_is_flagged_with_the_right_sign():
     )
     assert eod_flagged >= 16, f"equal opportunity difference of C flagged in {eod_flagged} of {REPETITIONS}"
     # C's 240 rows detect a gap of 0.07 at alpha 0.05 (min_detectable_accuracy_gap), but about 0.11 at Holm's
-    # threshold for the smallest of 47 p-values (0.05 / 47): over 200 draws 131 families flagged the gap of 0.1 (and
+    # threshold for the smallest of 40 p-values (0.05 / 40): over 200 draws 130 families flagged the gap of 0.1 (and
     # 184 the equal opportunity difference), none with the wrong sign.
     assert accuracy_flagged >= 8, f"accuracy of C against the rest flagged in {accuracy_flagged} of {REPETITIONS}"
 
