@@ -111,6 +111,13 @@ def distinguishable_gaps(target: str, attribute: str, audit: dict, positive: str
                 f"({comparison['difference']:+.3f}, 95% CI {interval_text(comparison['ci'])}, "
                 f"{adjusted_text(comparison)})."
             )
+    for class_name, gaps in audit.get("class_tpr_gaps", {}).items():
+        for group, comparison in gaps["tpr_vs_rest"].items():
+            if verdict(comparison):
+                sentences.append(
+                    f"{target}: group {attribute}={group}, TPR of class {class_name} against the rest "
+                    f"{comparison['difference']:+.3f} ({adjusted_text(comparison)})."
+                )
     for group, comparison in audit.get("vs_rest", {}).items():
         flagged = [metric for metric in TESTED_AIF360_METRICS if verdict(comparison, metric)]
         if flagged:
@@ -202,11 +209,17 @@ def privileged_findings(target: str, attribute: str, privileged: dict | None, po
         if flag is None
         else f" ({'' if flag else 'not '}distinguishable from zero, {adjusted_text(privileged, parity)})"
     )
+    flagged = [metric for metric in TESTED_AIF360_METRICS if metric != parity and verdict(privileged, metric)]
     return [
         f"{label}: {positive_text(positive)}disparate impact {number(privileged['disparate_impact'], 3)} "
         f"{interval_text(intervals.get('disparate_impact'))}, statistical parity difference "
         f"{number(privileged[parity], 3)} {interval_text(intervals.get(parity))}{adjusted}"
-        + (f"; the four-fifths rule {verdict_text}{four_fifths_side(privileged)}." if verdict_text else ".")
+        + (f"; the four-fifths rule {verdict_text}{four_fifths_side(privileged)}." if verdict_text else "."),
+        *(
+            f"{label}: {positive_text(positive)}{AIF360_NAMES[metric]} {privileged[metric]:+.3f} "
+            f"({adjusted_text(privileged, metric)})."
+            for metric in flagged
+        ),
     ]
 
 
