@@ -49,6 +49,12 @@ def comparisons_section(files: dict[str, dict[str, Path]]) -> dict | None:
     return {
         "entries": entries,
         "verdicts_explained": explained,
+        "step_down": any(
+            compared["multiple_comparisons"]["method"] == "holm"
+            for by_eval_set in loaded.values()
+            for comparison in by_eval_set.values()
+            for compared in comparison["targets"].values()
+        ),
         "card_lines": {
             run: card_lines(by_eval_set)
             for by_eval_set in loaded.values()

@@ -58,6 +58,14 @@ def seeds_section(files: dict, configurations: dict[str, list[str]], runs: dict)
         "interval_method": interval_method_text(methods),
         "aggregates": aggregates,
         "seed_runs": configurations,
+        # Whether a family was adjusted step-down (Holm): the page then says why a flag can sit beside a family
+        # interval that touches zero.
+        "step_down": any(
+            aggregate[target]["multiple_comparisons"]["method"] == "holm"
+            for by_eval_set in aggregates.values()
+            for aggregate in by_eval_set.values()
+            for target in targets_of(aggregate)
+        ),
         "comparisons": comparison_figures(aggregates, runs, configurations),
         "card_lines": {
             run: card_lines(run, configuration, aggregates[configuration], configurations[configuration])

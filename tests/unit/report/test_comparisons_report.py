@@ -5,6 +5,8 @@ import json
 import re
 
 from faceaudit.bench.comparisons import DrawnEvalSet, compared
+from faceaudit.evaluation.comparisons import compare_configurations
+from faceaudit.evaluation.settings import AuditSettings
 from faceaudit.report.comparisons import comparisons_section
 from faceaudit.report.render import render
 
@@ -71,3 +73,25 @@ def test_two_runs_trained_once_say_that_retraining_is_not_covered(tmp_path):
     page = render("comparisons.html", {"comparisons": section_of(tmp_path, comparison)})
 
     assert "the interval covers the test rows only, not retraining" in page
+
+
+def test_the_page_names_holm_only_where_the_file_records_holm(tmp_path):
+    drawn = DrawnEvalSet(2)
+    baseline = drawn.trained("exp", 2)
+    pages = {}
+    for method in ("holm", "bh"):
+        comparison = compare_configurations(
+            drawn.post_processed(baseline, spoil={"A": 0.1}),
+            baseline,
+            {"label": ["no", "yes"]},
+            ["group"],
+            {"label": "yes"},
+            settings=AuditSettings(resamples=100, multiple_comparisons=method),
+            paired=True,
+        )
+        folder = tmp_path / method
+        folder.mkdir()
+        pages[method] = render("comparisons.html", {"comparisons": section_of(folder, comparison)})
+
+    assert "Holm" in pages["holm"] and "holm adjustment" in pages["holm"]
+    assert "Holm" not in pages["bh"] and "bh adjustment" in pages["bh"]
