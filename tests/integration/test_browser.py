@@ -206,6 +206,48 @@ def test_no_page_is_wider_than_a_1400_pixel_window(browser, study_dir):
         assert scrolled <= visible, f"{page.name} is {scrolled} px wide in a {visible} px window"
 
 
+# Each row styled as a finding: its table's header texts and its own cells' texts.
+FLAGGED_ROWS = """return Array.from(document.querySelectorAll('tr.flagged')).map(row => [
+  Array.from(row.closest('table').querySelectorAll('th')).map(cell => cell.innerText.trim()),
+  Array.from(row.cells).map(cell => cell.innerText.trim()),
+]);"""
+SECONDARY_COLOURS = "return Array.from(document.querySelectorAll('.secondary')).map(e => getComputedStyle(e).color)"
+# For each table with a "flag" column: whether that column's header lies within its frame's visible width.
+FLAG_COLUMNS_VISIBLE = """return Array.from(document.querySelectorAll('table')).flatMap(table => {
+  const header = Array.from(table.querySelectorAll('th')).find(cell => cell.innerText.trim() === 'flag');
+  if (!header || !table.closest('.frame')) return [];
+  return [header.getBoundingClientRect().right <= table.closest('.frame').getBoundingClientRect().right + 1];
+});"""
+# What a row styled as a finding says of its adjusted test where its table has no adjusted p: a comparison's verdict.
+ADJUSTED_VERDICTS = ("distinguishable from zero", "levelling", "lost", "gained")
+
+
+def adjusted_p_below_5_percent(headers: list[str], cells: list[str]) -> bool:
+    column = next(index for index, header in enumerate(headers) if "adjusted p" in header)
+    text = cells[column]
+    return text == "< 0.001" or float(text) < 0.05
+
+
+def test_only_adjusted_findings_are_styled_as_findings_and_flags_need_no_scrolling(browser, study_dir):
+    """Issue 21: a shaded row is one whose adjusted test says so; every unadjusted interval is greyed; at 1,400 px
+    the seeds' and comparisons' flag columns are in view without scrolling their tables."""
+    browser.set_window_size(1400, 1000)
+    pages = [study_dir / "results/report/index.html", *sorted((study_dir / "results/report/runs").glob("*.html"))]
+    secondary_seen = 0
+    for page in pages:
+        open_page(browser, page)
+        for headers, cells in browser.execute_script(FLAGGED_ROWS):
+            if any("adjusted p" in header for header in headers):
+                assert adjusted_p_below_5_percent(headers, cells), (page.name, cells)
+            else:
+                assert any(verdict in cell for cell in cells for verdict in ADJUSTED_VERDICTS), (page.name, cells)
+        colours = browser.execute_script(SECONDARY_COLOURS)
+        assert set(colours) <= {"rgb(136, 136, 136)"}, (page.name, set(colours))
+        secondary_seen += len(colours)
+        assert all(browser.execute_script(FLAG_COLUMNS_VISIBLE)), page.name
+    assert secondary_seen > 0
+
+
 # Names as a study may have them: a class that closes a <script> element and adds an image whose error handler
 # would retitle the page, a class with mathtext's dollar signs, a group called "Others" next to one with markup.
 INJECTED_TITLE = "INJECTED"
