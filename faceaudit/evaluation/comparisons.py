@@ -50,7 +50,7 @@ from faceaudit.evaluation.seeds import (
 from faceaudit.evaluation.settings import DEFAULT_SETTINGS, AuditSettings
 from faceaudit.evaluation.small_groups import Minimums
 from faceaudit.labels import intersection_name
-from faceaudit.study.result_types import Comparison
+from faceaudit.study.result_types import ConfigurationComparison
 
 PAIRINGS = {
     "paired": "each run of the configuration was made from one run of the baseline (the same model, "
@@ -84,7 +84,7 @@ def compare_configurations(
     privileged_groups: dict[str, str] | None = None,
     settings: AuditSettings = DEFAULT_SETTINGS,
     paired: bool = False,
-) -> Comparison:
+) -> ConfigurationComparison:
     """Every statistic of every target, configuration minus baseline, with intervals, adjusted tests and verdicts.
 
     ``configuration`` and ``baseline`` map each run's name to its predictions of one eval set (the same rows in the

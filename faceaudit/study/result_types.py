@@ -119,6 +119,7 @@ class Comparison(TypedDict, total=False):
     p_value: Number
     adjusted_p_value: Number
     distinguishable_from_zero: bool | None
+    same_test_as: str
     insufficient_data: bool
     insufficient_reason: str | None
 
@@ -136,6 +137,7 @@ class Aif360Comparison(TypedDict, total=False):
     p_value: dict[str, Number]
     adjusted_p_value: dict[str, Number]
     distinguishable_from_zero: dict[str, bool | None]
+    same_test_as: dict[str, str]
     four_fifths_rule: str | None
     four_fifths_flag: str | None
     insufficient_data: bool
@@ -271,7 +273,7 @@ class SeedAggregate(TypedDict):
     method: str
 
 
-class Comparison(TypedDict):
+class ConfigurationComparison(TypedDict):
     """comparisons/<configuration>/<eval set>.json: a configuration minus its baseline (evaluation.comparisons)."""
 
     runs: list[str]
@@ -285,7 +287,7 @@ class Comparison(TypedDict):
     targets: dict[str, dict[str, Any]]
 
 
-class NamedComparison(Comparison):
+class NamedComparison(ConfigurationComparison):
     """The file as the compare rule writes it: which configuration, against which baseline."""
 
     configuration: str
