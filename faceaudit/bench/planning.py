@@ -216,8 +216,9 @@ def planned_jobs(output: str) -> int:
 
 def run_benchmark(runs: int, repeats: int, folder: Path) -> dict:
     """Time the three dry runs `repeats` times, taking turns; each figure is a median. `startup` is a plain Snakefile
-    of one run: what every snakemake command costs before planning (imports, plugins; on a machine with SLURM's
-    commands but no reachable controller the SLURM plugin alone waits 10 s for `scontrol` here)."""
+    of one run: what every snakemake command costs before planning (imports, plugins). Each runs without SLURM's
+    commands on PATH (bench.without_slurm): where SLURM is installed but no controller answers, the SLURM plugin alone
+    would wait 10 s for `scontrol` in every command, and the benchmark would time that wait."""
     if runs < 1 or repeats < 1:
         raise ValueError(f"runs and repeats must be at least 1, got runs={runs}, repeats={repeats}")
     folder = Path(folder)
