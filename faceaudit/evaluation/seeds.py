@@ -121,11 +121,14 @@ def aggregate_seeds(
     """Return ``{"runs": [...], target: {...}}``: every statistic of every target across the seeds' predictions.
 
     ``seed_predictions`` maps each seed's run name to its predictions of one eval set (the same rows in the same
-    order); the other arguments are those of ``audit_fairness`` (``settings.resamples``: two-level bootstrap
-    replicates).
+    order); the other arguments are those of ``audit_fairness`` (``settings.resamples``: bootstrap
+    resamples of the rows).
     """
-    if settings.resamples < 1:
-        raise ValueError(f"the two-level bootstrap needs at least 1 resample, got {settings.resamples}")
+    if settings.resamples < 2:
+        raise ValueError(
+            f"the test rows' variance needs at least 2 bootstrap resamples (audit.bootstrap_resamples), got "
+            f"{settings.resamples}"
+        )
     runs = list(seed_predictions)
     check_same_rows(seed_predictions)
     tables = {run: with_intersections(table, intersections) for run, table in seed_predictions.items()}

@@ -380,3 +380,21 @@ def check_post_processing_attribute(
                 f"{entry_key}.attribute: eval set '{eval_set}' has no '{attribute}' (not among the "
                 f"sensitive_attributes of dataset '{other}'), so its predictions cannot be post-processed by group"
             )
+
+
+def check_resamples_for_intervals(config: dict, seed_configurations: dict, comparisons: dict) -> None:
+    """Seeds audited as one and configurations compared with their baseline take the test rows' variance from
+    bootstrap resamples: refuse `audit.bootstrap_resamples` below 2 before anything trains (it failed in
+    aggregate_seeds after every seed had trained), naming what needs them."""
+    resamples = config["audit"]["bootstrap_resamples"]
+    needing = [
+        *(f"the seeds of {name}" for name in seed_configurations),
+        *(f"the comparison of {name} with {comparison['baseline']}" for name, comparison in comparisons.items()),
+    ]
+    if resamples < 2 and needing:
+        more = f" (and {len(needing) - 1} more)" if len(needing) > 1 else ""
+        raise ValueError(
+            f"audit.bootstrap_resamples: {resamples}, but {needing[0]}{more} need the test rows' variance, from at "
+            "least 2 bootstrap resamples (the default is 1000): raise it, or train each configuration with one seed "
+            "and name no baseline"
+        )

@@ -41,6 +41,7 @@ SEED_CONFIGURATIONS = study.seed_configurations(EVALUATED_RUNS)
 # Each configuration that applies a fairness method, against its baseline: {configuration: {baseline, runs,
 # baseline_runs, paired, eval_sets, how}} (faceaudit/study/comparisons.py).
 COMPARISONS = study.study_comparisons(config, RUNS | DERIVED_RUNS)
+study.check_resamples_for_intervals(config, SEED_CONFIGURATIONS, COMPARISONS)
 
 
 def names_pattern(names):

@@ -92,3 +92,16 @@ def test_a_named_baseline_that_cannot_be_compared_is_refused_naming_the_key(base
 
     with pytest.raises(ValueError, match=message):
         validated_study(config)
+
+
+def test_a_comparison_with_no_bootstrap_resamples_is_refused_naming_it():
+    config = validated_study(copy.deepcopy(TINY_STUDY) | {"audit": {"bootstrap_resamples": 1}})
+    runs = study.classifier_runs(study.expand_runs(config))
+    runs |= study.derived_runs(config, runs)
+    comparisons = study.study_comparisons(config, runs)
+
+    with pytest.raises(
+        ValueError, match=r"bootstrap_resamples: 1, but the comparison of gender_mitigation__mitgroup_dro"
+    ):
+        study.check_resamples_for_intervals(config, {}, comparisons)
+    study.check_resamples_for_intervals(validated_study(TINY_STUDY), {}, comparisons)

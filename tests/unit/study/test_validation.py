@@ -265,3 +265,18 @@ def test_snakemake_accepts_a_valid_configfile(tmp_path):
     result = dry_run(tmp_path, "--configfile", str(config_file))
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_seeds_with_no_bootstrap_resamples_are_refused_before_anything_trains(tmp_path):
+    """Issue 25 (weak): `bootstrap_resamples: 0` with seeds failed in aggregate_seeds after every seed had trained."""
+    study = STUDY.replace("    model: mlp\n", "    model: mlp\n    repeats: 2\n") + "audit: {bootstrap_resamples: 0}\n"
+    write(tmp_path / "config" / "config.yaml", study)
+
+    result = dry_run(tmp_path)
+
+    assert result.returncode != 0
+    assert (
+        "audit.bootstrap_resamples: 0, but the seeds of gender_mlp need the test rows' variance, from at least 2 "
+        "bootstrap resamples" in result.stdout + result.stderr
+    )
+    assert not (tmp_path / "results").exists(), "refused while planning: nothing ran"
