@@ -82,10 +82,23 @@ class StopOnDivergence(keras.callbacks.Callback):
             f"{progress.run}: training diverged, the loss became {loss} at step {self.step + 1}/"
             f"{len(progress.step_epochs)}, epoch {self.epoch + 1} of the step (epoch"
             f" {self.epochs_before + self.epoch + 1} of the run), {moment}, with learning rate {rate:g}. The"
-            f" run was stopped; give it a smaller learning rate (e.g. {rate / 10:g}) in the config."
+            f" run was stopped; {self.remedy(rate)}"
         )
         console_line(message)
         raise TrainingDiverged(message)
+
+    def remedy(self, rate: float) -> str:
+        """What to change: the learning rate, or first the in-training mitigation's own settings, whose extreme
+        values (a huge strength, group adjustment, or a tiny MMD bandwidth) explode the loss at any learning rate."""
+        smaller_rate = f"a smaller learning rate (e.g. {rate / 10:g})"
+        method = getattr(self.model, "mitigation_method", None)
+        if method is None:
+            return f"give it {smaller_rate} in the config."
+        return (
+            f"it trains with in-training mitigation ({method}): check the experiment's `mitigation` settings first "
+            f"(strength, group_adjustment, bandwidth: extreme values make the loss explode at any learning rate), "
+            f"then try {smaller_rate}."
+        )
 
 
 def restored_step_epoch(callbacks: list) -> int | None:

@@ -81,6 +81,11 @@ class MitigatedModel(keras.Model):
 
     training_only_metrics = ()
 
+    @property
+    def mitigation_method(self) -> str:
+        """The method's name in the config (training.callbacks names it when the loss explodes)."""
+        return self.mitigation["method"]
+
     def __init__(self, classifier, mitigation: dict, targets: dict, vocabulary: list[str], group_sizes, seed: int):
         super().__init__(
             inputs=classifier.inputs,

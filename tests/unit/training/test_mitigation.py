@@ -1,15 +1,18 @@
 """In-training mitigation on small real arrays: each method trains every kind of target it allows, saves a plain
 classifier, and its state (DRO's group weights, the adversary and its optimizer slots) survives a checkpoint."""
 
+import copy
 import json
 
 import keras
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SCHEMA, TINY_STUDY
 from training_helpers import MITIGATION_SETTINGS as METHOD_SETTINGS
 from training_helpers import TARGETS, labelled_images, run_spec, train
 
+from faceaudit.study.validation import ConfigError, validate_config
 from faceaudit.training.mitigation import GROUP_KEY, mitigated_model, training_groups
 
 GENDER = {"gender": TARGETS["gender"]}
@@ -120,3 +123,14 @@ def test_model_selection_keeps_the_epoch_with_the_best_worst_group_accuracy(tmp_
     correct = (predictions["gender_true"] == predictions["gender_pred"]).groupby(predictions["group"]).mean()
     assert correct.min() == pytest.approx(kept["value"], abs=1e-6)
     assert not (out / "checkpoint").exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("strength", 1e6), ("group_adjustment", 1e300), ("bandwidth", 1e-300), ("bandwidth", 100.0)]
+)
+def test_a_mitigation_setting_out_of_its_range_is_refused_naming_the_key(key, value):
+    """Issue 25 (weak): extreme settings trained to NaN, the error blaming the learning rate."""
+    config = copy.deepcopy(TINY_STUDY)
+    config["experiments"]["gender_mitigation"]["mitigation"][key] = value
+    with pytest.raises(ConfigError, match=rf"experiments\.gender_mitigation\.mitigation\.{key}"):
+        validate_config(config, SCHEMA)

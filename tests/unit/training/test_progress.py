@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from training_helpers import TARGETS, TRAIN_SCRIPT, labelled_images, run_spec, train
+from training_helpers import MITIGATION_SETTINGS, TARGETS, TRAIN_SCRIPT, labelled_images, run_spec, train
 
 from faceaudit.training.callbacks import TrainingDiverged
 from faceaudit.training.inputs import encode_labels, make_dataset
@@ -105,6 +105,19 @@ def test_a_diverging_run_stops_at_once_and_names_its_learning_rate(tmp_path):
     assert (step_dir / "history.csv").read_text() == "", "the epoch that diverged is not logged"
     assert not (step_dir / "latest.weights.h5").exists(), "nor checkpointed"
     assert not (tmp_path / "run/run.json").exists()
+
+
+def test_a_diverging_mitigated_run_points_at_the_methods_settings_first(tmp_path):
+    """Issue 25 (weak): NaN from extreme mitigation settings was blamed on the learning rate alone."""
+    spec = run_spec("mlp", GENDER, epochs=1, steps=[step(1, 1e12)], mitigation=MITIGATION_SETTINGS["group_dro"])
+    spec["hyperparameters"] |= {"optimizer": "sgd", "learning_rate": 1e12}
+    with pytest.raises(TrainingDiverged) as stopped:
+        train(tmp_path, spec)
+    assert str(stopped.value).endswith(
+        "The run was stopped; it trains with in-training mitigation (group_dro): check the experiment's "
+        "`mitigation` settings first (strength, group_adjustment, bandwidth: extreme values make the loss explode at "
+        "any learning rate), then try a smaller learning rate (e.g. 1e+11)."
+    )
 
 
 def test_an_epoch_line_shows_where_the_run_is_and_what_is_left():
