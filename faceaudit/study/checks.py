@@ -326,6 +326,12 @@ def check_post_processing(key: str, experiment: dict, datasets: dict) -> None:
         method = POST_PROCESSING_METHODS[entry["method"]]
         check_post_processing_target(entry_key, entry, experiment, dataset)
         check_post_processing_attribute(entry_key, entry, experiment, datasets, method["needs_privileged_group"])
+        check_search_size(entry_key, entry)
+        if entry["attribute"] == (entry.get("target") or experiment["targets"][0]):
+            raise ValueError(
+                f"{entry_key}.attribute: '{entry['attribute']}' is the target it post-processes, so its groups would "
+                "be the classes themselves (fairlearn fails only after training); name another sensitive attribute"
+            )
         name = post_processing_name(entry)
         if name in names:
             raise ValueError(
@@ -341,6 +347,21 @@ def check_post_processing(key: str, experiment: dict, datasets: dict) -> None:
         raise ValueError(
             f"{key}.post_processing: it is fitted on `val` and applied to the other eval sets, and eval_sets "
             f"{experiment.get('eval_sets')} has none; add test"
+        )
+
+
+# reject_option's grid: thresholds x margins pairs, each one a fairness evaluation on the val predictions. 3000 x 3000
+# ran 240 s in silence and held 5.3 GB before it was stopped (it needed about 60 GB); the default is 100 x 50.
+MOST_REJECT_OPTION_PAIRS = 100_000
+
+
+def check_search_size(entry_key: str, entry: dict) -> None:
+    pairs = entry.get("thresholds", 1) * entry.get("margins", 1)
+    if pairs > MOST_REJECT_OPTION_PAIRS:
+        raise ValueError(
+            f"{entry_key}: thresholds x margins = {entry['thresholds']} x {entry['margins']} = {pairs:,} pairs to "
+            f"search, more than {MOST_REJECT_OPTION_PAIRS:,} (the default 100 x 50 = 5,000 took 4 s on 500 val rows, "
+            "and time and memory grow with the pairs): search fewer"
         )
 
 

@@ -37,7 +37,7 @@ experiments:
     eval_sets: [val, test]
     post_processing:
       - {method: eq_odds, attribute: group}
-      - {method: threshold_optimizer, constraint: equalized_odds, attribute: gender}
+      - {method: threshold_optimizer, constraint: equalized_odds, attribute: group}
   seeded:
     dataset: faces
     targets: [gender]
@@ -77,7 +77,7 @@ def test_each_entry_is_a_derived_run_of_the_source_model_fitted_on_val():
     assert run["model"] == "mlp" and run["targets"] == {"gender": ["Female", "Male"]}
     assert "training" not in run and "resources" not in run and run["grid_point"] == {}
     other = runs["gender_mlp__post_threshold_optimizer_equalized_odds"]["post_processing"]
-    assert other["options"] == {"objective": "accuracy_score"} and other["privileged_group"] is None
+    assert other["options"] == {"objective": "accuracy_score"} and other["privileged_group"] == "A"
 
 
 def test_the_derived_runs_of_seeds_are_the_seeds_of_a_derived_configuration():
@@ -100,6 +100,11 @@ def test_the_derived_runs_of_seeds_are_the_seeds_of_a_derived_configuration():
     ("entry", "message"),
     [
         ({"method": "eq_odds", "attribute": "group", "target": "age"}, r"\[0\]\.target: eq_odds .* 'age' has 3"),
+        ({"method": "threshold_optimizer", "attribute": "gender"}, r"\[0\]\.attribute: .gender. is the target it"),
+        (
+            {"method": "reject_option", "attribute": "group", "thresholds": 3000, "margins": 3000},
+            r"\[0\]: thresholds x margins = 3000 x 3000 = 9,000,000 pairs to search, more than 100,000",
+        ),
         (
             {"method": "eq_odds", "attribute": "group", "target": "years"},
             r"\[0\]\.target: eq_odds post-processes binary targets; 'years' is numeric",
