@@ -1,29 +1,19 @@
 """Configuration B minus configuration A, tested against known answers: runs drawn with a known effect per group
 (faceaudit.bench.comparisons.DrawnEvalSet: retrained, or post-processed from each baseline run)."""
 
-from dataclasses import replace
-
 import pytest
 
-from faceaudit.bench.comparisons import BINARY, DrawnEvalSet
-from faceaudit.evaluation.comparisons import VERDICTS, compare_configurations, verdict_name
+from faceaudit.bench.comparisons import BINARY, DrawnEvalSet, compared
+from faceaudit.evaluation.comparisons import VERDICTS, verdict_name
 from faceaudit.evaluation.seeds import aggregate_seeds
 from faceaudit.evaluation.settings import AuditSettings
 
 SETTINGS = AuditSettings(min_group_size=30, min_positives=10, resamples=200)
 
 
-def compare(configuration, baseline, paired=False, **settings) -> dict:
-    return compare_configurations(
-        configuration,
-        baseline,
-        BINARY,
-        ["group"],
-        {"label": "yes"},
-        privileged_groups={"group": "A"},
-        settings=replace(SETTINGS, **settings),
-        paired=paired,
-    )
+def compare(configuration, baseline, paired=False) -> dict:
+    """The bench's comparison (group A privileged, groups of 30 rows and 10 positives at least) at 200 resamples."""
+    return compared(configuration, baseline, SETTINGS.resamples, paired=paired)
 
 
 def accuracy_verdict(comparison: dict) -> dict:
