@@ -150,10 +150,10 @@ def compare_target(statistics: list[Statistic], configuration, baseline, paired:
     """Each statistic's change, nested by its path; p-values adjusted as a family, repeats counted once."""
     result, estimates = {}, {}
     for index, statistic in enumerate(statistics):
-        summary, estimates[statistic.path] = compare_one(configuration[:, :, index], baseline[:, :, index], paired)
         if statistic.withheld_reason is not None:
-            summary = withheld(statistic.withheld_reason)
-            estimates[statistic.path] = None
+            summary, estimates[statistic.path] = withheld(statistic.withheld_reason), None
+        else:
+            summary, estimates[statistic.path] = compare_one(configuration[:, :, index], baseline[:, :, index], paired)
         if not is_tested(statistic):
             del summary["p_value"]
         place(result, statistic.path, summary)

@@ -22,6 +22,14 @@ RATE_NAMES = {
     "mae": "MAE",
 }
 NO_FINDING = "no change distinguishable"
+GAP_NAMES = {
+    "accuracy_gap": "accuracy gap (best - worst group)",
+    "accuracy_vs_rest": "accuracy, group minus the rest",
+    "mae_vs_rest": "MAE, group minus the rest",
+    "vs_rest": "against the rest",
+    "privileged": "others vs privileged",
+    "class_tpr_vs_rest": "TPR of a class, group minus the rest",
+}
 ONE_RUN_EACH = (
     "Each side has one run: the interval covers the test rows only, not retraining. How much the change would vary "
     "with another training seed is not measured; train both with `repeats:` to know."
@@ -144,11 +152,28 @@ def change_rows(compared: dict, positive: str | None) -> list[dict]:
                 for rate in GROUP_RATES
                 if rate in rates
             ]
-        if "accuracy_gap" in audited:
-            rows.append(change_row(attribute, "accuracy gap (best - worst group)", audited["accuracy_gap"]))
-        for metric, change in (audited.get("privileged") or {}).items():
-            rows.append(change_row(f"{attribute}: others vs privileged", AIF360_NAMES.get(metric, metric), change))
+        rows += [
+            change_row(
+                f"{attribute}: {' / '.join(GAP_NAMES.get(part, part) for part in path[:-1])}".rstrip(": "),
+                AIF360_NAMES.get(path[-1], GAP_NAMES.get(path[-1], path[-1])),
+                change,
+            )
+            for path, change in gap_changes(audited)
+        ]
     return rows
+
+
+def gap_changes(node: dict, path: tuple = ()) -> list[tuple[tuple, dict]]:
+    """(path, change) of every gap's change of one attribute (everything but its groups' own rates): the spread,
+    each group against the rest, aif360's metrics against the rest and against the privileged group."""
+    if "change" in node:
+        return [(path, node)]
+    return [
+        found
+        for key, value in node.items()
+        if isinstance(value, dict) and not (path == () and key == "groups")
+        for found in gap_changes(value, (*path, key))
+    ]
 
 
 def change_row(where: str, what: str, change: dict) -> dict:
